@@ -1,0 +1,290 @@
+// Starts everything one browser test run needs and stops it again:
+// a private Redis, the real WeWatch server bound to a free port, and headless
+// Chromium in which every simulated viewer is its own browser context (own cookies).
+//
+// Nothing here knows about the product's pages; the tests do.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: the server runs from here, as `make run` does. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const REDIS_BIN = '/usr/bin/redis-server';
+const CHROMIUM_BIN = '/usr/bin/chromium';
+const REDIS_READY_TIMEOUT_MS = 10_000;
+const SERVER_READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 5_000;
+/** How much of a child's output is kept for failure messages. */
+const OUTPUT_KEEP_CHARS = 64 * 1024;
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+  '--mute-audio',
+];
+
+/** Thrown from a `waitFor` check to stop waiting at once: the awaited thing can no longer happen. */
+export class GiveUp extends Error {}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `check` until it returns a truthy value or `timeout` ms pass.
+ * Resolves with `{ value, ms }`; on time-out throws an error naming `what`, with the
+ * text of `describe()` (the state of the pages, say) appended.
+ * A `check` that throws (a page in the middle of navigating) counts as "not yet",
+ * unless it throws `GiveUp`.
+ */
+export async function waitFor(what, check, { timeout = 15_000, interval = 100, describe } = {}) {
+  const start = performance.now();
+  let lastError;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return { value, ms: Math.round(performance.now() - start) };
+    } catch (err) {
+      if (err instanceof GiveUp) throw err;
+      lastError = err;
+    }
+    if (performance.now() - start >= timeout) {
+      let details = '';
+      if (describe) {
+        try {
+          details = `\n${await describe()}`;
+        } catch (err) {
+          details = `\n(could not describe the pages: ${err.message})`;
+        }
+      }
+      const last = lastError ? `\nlast error while checking: ${lastError.message}` : '';
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last}${details}`);
+    }
+    await sleep(interval);
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends PING to a Redis on `port`; true when it answers +PONG. */
+function redisPing(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    let buf = '';
+    const done = (ok) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(1_000, () => done(false));
+    sock.on('error', () => done(false));
+    sock.on('connect', () => sock.write('PING\r\n'));
+    sock.on('data', (d) => {
+      buf += d.toString();
+      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
+    });
+  });
+}
+
+/** A spawned child whose output is kept (bounded) for failure messages. */
+class Child {
+  constructor(name, command, args, options) {
+    this.name = name;
+    this.output = '';
+    this.exit = null;
+    this.proc = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+      this.proc.on('error', (err) => {
+        this.output += `\n[${name} could not start: ${err.message}]\n`;
+        this.exit = { code: null, signal: null, error: err };
+        resolve(this.exit);
+      });
+    });
+    const keep = (chunk) => {
+      this.output += chunk.toString();
+      if (this.output.length > OUTPUT_KEEP_CHARS) this.output = this.output.slice(-OUTPUT_KEEP_CHARS);
+    };
+    this.proc.stdout.on('data', keep);
+    this.proc.stderr.on('data', keep);
+  }
+
+  get running() {
+    return this.exit === null;
+  }
+
+  /** SIGTERM, then SIGKILL after a grace period. */
+  async stop() {
+    if (!this.running) return;
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.running && this.proc.kill('SIGKILL'), STOP_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** The last `chars` characters of what the child printed. */
+  tail(chars = 8_000) {
+    return this.output.length > chars ? `…${this.output.slice(-chars)}` : this.output;
+  }
+}
+
+async function startRedis(dir) {
+  if (!existsSync(REDIS_BIN)) throw new Error(`${REDIS_BIN} not found; install Debian's redis-server`);
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const redis = new Child('redis-server', REDIS_BIN, [
+      '--port', String(port),
+      '--bind', '127.0.0.1',
+      '--dir', dir,
+      '--save', '',
+      '--appendonly', 'no',
+    ], { cwd: dir });
+    try {
+      await waitFor(`redis-server on port ${port}`, async () => {
+        if (!redis.running) throw new GiveUp(`redis-server exited (${JSON.stringify(redis.exit)})`);
+        return redisPing(port);
+      }, { timeout: REDIS_READY_TIMEOUT_MS, interval: 50 });
+      return { redis, port };
+    } catch (err) {
+      await redis.stop();
+      // The port may have been taken between choosing it and binding it: try another.
+      if (attempt >= 3) throw new Error(`${err.message}\nredis-server output:\n${redis.tail()}`);
+    }
+  }
+}
+
+async function startServer({ redisPort, logDir }) {
+  const bin = path.resolve(REPO_ROOT, process.env.WEWATCH_BIN || 'target/debug/wewatch');
+  if (!existsSync(bin)) {
+    throw new Error(
+      `the WeWatch server binary was not found at ${bin}; build it first (cargo build) ` +
+        'or point WEWATCH_BIN at it',
+    );
+  }
+  const env = {
+    ...process.env,
+    PORT: '0',
+    REDIS_URL: `redis://127.0.0.1:${redisPort}/`,
+    WEWATCH_SECRET_KEY: randomBytes(32).toString('hex'),
+    WEWATCH_LOG_DIR: logDir,
+    WEWATCH_KEY_PREFIX: `e2e${randomBytes(4).toString('hex')}:`,
+  };
+  const server = new Child('wewatch', bin, [], { cwd: REPO_ROOT, env });
+  const listening = /listening on (https?:\/\/[^\s"'\\,]+)/;
+  try {
+    const { value: baseUrl } = await waitFor('the server to print "listening on http://…"', () => {
+      const m = server.output.match(listening);
+      if (m) return m[1].replace(/\/+$/, '').replace('://0.0.0.0:', '://127.0.0.1:');
+      if (!server.running) throw new GiveUp(`the server exited before saying where it listens (${JSON.stringify(server.exit)})`);
+      return null;
+    }, { timeout: SERVER_READY_TIMEOUT_MS, interval: 50 });
+    return { server, baseUrl };
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${err.message}\n--- server output (${bin}) ---\n${server.tail() || '(nothing)'}`);
+  }
+}
+
+/**
+ * Starts Redis, the server and Chromium. Returns:
+ * - `baseUrl`: the server's address, like `http://127.0.0.1:41234`;
+ * - `newViewer(name)`: a fresh browser context (a different person) with one page,
+ *   whose console lines and page errors are kept for failure messages;
+ * - `serverOutput()`, `browserLog()`: what the server and the pages printed, for diagnostics;
+ * - `stop()`: stops everything and removes the temporary directory.
+ */
+export async function startHarness() {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'wewatch-e2e-'));
+  const redisDir = path.join(tmp, 'redis');
+  const logDir = path.join(tmp, 'logs');
+  await mkdir(redisDir);
+  await mkdir(logDir);
+
+  const children = [];
+  let browser = null;
+  const pageLog = [];
+  // Whatever happens to the test process, never leave a Redis or a server behind.
+  const killAll = () => {
+    for (const c of children) if (c.running) c.proc.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+
+  const stop = async () => {
+    process.removeListener('exit', killAll);
+    if (browser) await browser.close().catch(() => {});
+    browser = null;
+    for (const c of [...children].reverse()) await c.stop();
+    await rm(tmp, { recursive: true, force: true });
+  };
+
+  try {
+    let chromium;
+    try {
+      ({ chromium } = await import('playwright-core'));
+    } catch (err) {
+      throw new Error(`playwright-core is not installed: run "npm ci" in e2e/ (${err.message})`);
+    }
+
+    const { redis, port: redisPort } = await startRedis(redisDir);
+    children.push(redis);
+
+    const { server, baseUrl } = await startServer({ redisPort, logDir });
+    children.push(server);
+
+    if (!existsSync(CHROMIUM_BIN)) throw new Error(`${CHROMIUM_BIN} not found; install Debian's chromium`);
+    browser = await chromium.launch({ executablePath: CHROMIUM_BIN, headless: true, args: CHROMIUM_ARGS });
+
+    const newViewer = async (name) => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const note = (line) => {
+        pageLog.push(`[${name}] ${line}`);
+        if (pageLog.length > 400) pageLog.shift();
+      };
+      page.on('console', (m) => note(`console.${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => note(`page error: ${e.message}`));
+      page.on('requestfailed', (r) => note(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+      page.on('websocket', (ws) => {
+        note(`websocket opened: ${ws.url()}`);
+        ws.on('close', () => note(`websocket closed: ${ws.url()}`));
+      });
+      return { name, context, page };
+    };
+
+    return {
+      baseUrl,
+      newViewer,
+      stop,
+      serverOutput: (chars) => server.tail(chars),
+      serverRunning: () => server.running,
+      browserLog: () => pageLog.join('\n'),
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,419 @@
+// A watch party seen through two real browsers: whatever one viewer does with the
+// native <video> element reaches the other, a reload lands back in sync, and the
+// party's WebSocket refuses other sites.
+//
+// Every wait polls with a generous time-out; nothing fails on speed alone. How long the
+// resync after a reload took is printed so it can be compared with the 2 s target.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { startHarness, waitFor, sleep } from './harness.mjs';
+
+const VIDEO = '#player-box video';
+const VIEWERS = '#viewers li';
+const SAMPLE_BUTTON = 'button[name="sample"][value="sample-90s"]';
+const INVITE_LINK = 'a#invite-link';
+const PARTY_SOCKET_PATH = '/ws/watch/';
+
+/** Time-out of every ordinary wait. */
+const WAIT_MS = 15_000;
+/** How long a reloaded viewer may take to fall back in sync before the test gives up. */
+const RESYNC_WAIT_MS = 10_000;
+/** The resync target after a reload; reported, not asserted. */
+const RESYNC_TARGET_MS = 2_000;
+/** Two players count as in sync when they differ by at most this much. */
+const SYNC_TOLERANCE_S = 0.25;
+/** Consecutive in-sync samples needed before two players count as converged. */
+const SYNC_SAMPLES_NEEDED = 3;
+/** Where the seek step sends the video, in seconds. */
+const SEEK_TO_S = 42;
+
+let h;
+let anyFailure = false;
+/** The party WebSocket path seen by the first test, reused by the origin test. */
+let seenPartySocketPath = null;
+
+before(async () => {
+  h = await startHarness();
+  console.log(`server under test: ${h.baseUrl}`);
+});
+
+after(async () => {
+  if (anyFailure && h) {
+    console.log(`--- browser log ---\n${h.browserLog() || '(nothing)'}`);
+    console.log(`--- server output (tail) ---\n${h.serverOutput(12_000) || '(nothing)'}`);
+  }
+  await h?.stop();
+});
+
+/** A test whose failure also prints the browser log and the server's output at the end. */
+function scenario(name, body) {
+  test(name, async (t) => {
+    try {
+      await body(t);
+    } catch (err) {
+      anyFailure = true;
+      throw err;
+    }
+  });
+}
+
+// ---------------------------------------------------------------- page helpers
+
+/** What a page's player shows right now, stamped with the wall clock (ms since the epoch). */
+function sample(page) {
+  return page.evaluate((selector) => {
+    const v = document.querySelector(selector);
+    if (!v) return null;
+    return {
+      t: v.currentTime,
+      wall: performance.timeOrigin + performance.now(),
+      paused: v.paused,
+      readyState: v.readyState,
+    };
+  }, VIDEO);
+}
+
+/** True when the page's video is not paused and its currentTime advances. */
+async function isPlaying(page) {
+  const first = await sample(page);
+  if (!first || first.paused) return false;
+  await sleep(400);
+  const second = await sample(page);
+  if (!second || second.paused) return false;
+  return second.t - first.t > 0.1;
+}
+
+async function isPaused(page) {
+  const s = await sample(page);
+  return Boolean(s && s.paused);
+}
+
+/** What the viewer does with the native controls: play() on the element itself. */
+function nativePlay(page) {
+  return page.evaluate((selector) => {
+    const played = document.querySelector(selector).play();
+    // A play() the page's own code later interrupts is not this viewer's concern.
+    if (played) played.catch(() => {});
+  }, VIDEO);
+}
+
+function nativePause(page) {
+  return page.evaluate((selector) => document.querySelector(selector).pause(), VIDEO);
+}
+
+function nativeSeek(page, seconds) {
+  return page.evaluate(({ selector, seconds }) => {
+    document.querySelector(selector).currentTime = seconds;
+  }, { selector: VIDEO, seconds });
+}
+
+function viewerCount(page) {
+  return page.locator(VIEWERS).count();
+}
+
+/** `window.wewatch.error_ms()` of a page, or a note saying why there is none. */
+function errorMs(page) {
+  return page
+    .evaluate(() => {
+      const w = window.wewatch;
+      if (!w || typeof w.error_ms !== 'function') return 'window.wewatch.error_ms missing';
+      return w.error_ms();
+    })
+    .catch((err) => `unreadable (${err.message.split('\n')[0]})`);
+}
+
+/** One line per page: its URL, its player, its viewer list and the page's own diagnostics. */
+async function describePage(label, page) {
+  try {
+    const d = await page.evaluate(({ video, viewers }) => {
+      const w = window.wewatch;
+      const plain = (x) => {
+        try {
+          return x === undefined ? null : JSON.parse(JSON.stringify(x));
+        } catch {
+          return String(x);
+        }
+      };
+      const call = (name) => {
+        if (!w) return 'window.wewatch missing';
+        if (typeof w[name] !== 'function') return `window.wewatch.${name} missing`;
+        try {
+          return plain(w[name]());
+        } catch (err) {
+          return `threw: ${err.message}`;
+        }
+      };
+      const v = document.querySelector(video);
+      return {
+        url: location.href,
+        video: v && {
+          paused: v.paused,
+          currentTime: v.currentTime,
+          readyState: v.readyState,
+          networkState: v.networkState,
+          src: v.currentSrc,
+          error: v.error && `${v.error.code} ${v.error.message}`,
+        },
+        viewers: [...document.querySelectorAll(viewers)].map((li) => li.textContent.trim().replace(/\s+/g, ' ')),
+        connected: call('connected'),
+        error_ms: call('error_ms'),
+        serverNow: call('serverNow'),
+        wall: Date.now(),
+        state: call('state'),
+      };
+    }, { video: VIDEO, viewers: VIEWERS });
+    return `${label}: ${JSON.stringify(d)}`;
+  } catch (err) {
+    return `${label}: (could not read the page: ${err.message.split('\n')[0]})`;
+  }
+}
+
+/**
+ * How far A's player is ahead of B's, in seconds, at the same instant:
+ * tA − tB − (wallA − wallB)/1000 at rate 1, with both samples taken together.
+ */
+async function syncError(pageA, pageB) {
+  const [a, b] = await Promise.all([sample(pageA), sample(pageB)]);
+  if (!a || !b) return { a, b, error: null };
+  return { a, b, error: a.t - b.t - (a.wall - b.wall) / 1000 };
+}
+
+/** From `/`, adds the bundled 90 s sample and returns the absolute invite URL its page shows. */
+async function addSampleVideo(page) {
+  const home = await page.goto(`${h.baseUrl}/`);
+  assert.ok(home && home.ok(), `GET / answered ${home && home.status()}`);
+  const button = page.locator(SAMPLE_BUTTON);
+  await button.waitFor({ timeout: WAIT_MS });
+  await Promise.all([
+    page.waitForURL(/\/videos\/[^/?#]+\/?(?:[?#].*)?$/, { timeout: WAIT_MS }),
+    button.click(),
+  ]);
+  const href = await page.locator(INVITE_LINK).getAttribute('href', { timeout: WAIT_MS });
+  let invite;
+  try {
+    invite = new URL(href);
+  } catch {
+    assert.fail(`${INVITE_LINK} on ${page.url()} should hold an absolute URL, has href=${JSON.stringify(href)}`);
+  }
+  assert.equal(
+    invite.origin,
+    new URL(h.baseUrl).origin,
+    `the invite link ${href} should point at the server that was asked (${h.baseUrl})`,
+  );
+  return invite.href;
+}
+
+/** Asks for a WebSocket upgrade of `path` with the given Origin; resolves with the HTTP status. */
+function upgradeStatus(path, origin) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(new URL(path, h.baseUrl), {
+      agent: false,
+      timeout: WAIT_MS,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+        ...(origin ? { Origin: origin } : {}),
+      },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer to the upgrade of ${path} in ${WAIT_MS} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+// ---------------------------------------------------------------- the tests
+
+scenario('two viewers of one invite link watch in lock-step', async (t) => {
+  const a = await h.newViewer('A');
+  const b = await h.newViewer('B');
+  const pageA = a.page;
+  const pageB = b.page;
+  const describeParty = async () =>
+    (await Promise.all([describePage('A', pageA), describePage('B', pageB)])).join('\n');
+  const opts = (extra = {}) => ({ timeout: WAIT_MS, interval: 100, describe: describeParty, ...extra });
+
+  for (const page of [pageA, pageB]) {
+    page.on('websocket', (ws) => {
+      const url = new URL(ws.url());
+      if (!seenPartySocketPath && url.pathname.startsWith(PARTY_SOCKET_PATH)) seenPartySocketPath = url.pathname;
+    });
+  }
+
+  // Later steps build on earlier ones: after a failure they are skipped, not failed again.
+  let failedStep = null;
+  const step = (name, body) =>
+    t.test(name, async (st) => {
+      if (failedStep) {
+        st.skip(`skipped: "${failedStep}" failed`);
+        return;
+      }
+      try {
+        await body();
+      } catch (err) {
+        failedStep = name;
+        anyFailure = true; // a failed subtest does not reject t.test(): note it here
+        throw err;
+      }
+    });
+
+  let invite;
+  try {
+    await step('the owner adds the bundled 90 s sample and gets an invite link', async () => {
+      invite = await addSampleVideo(pageA);
+      console.log(`invite link: ${invite}`);
+    });
+
+    await step('both people open the invite link and see the player and two viewers', async () => {
+      for (const page of [pageA, pageB]) {
+        const res = await page.goto(invite);
+        assert.ok(res && res.ok(), `GET ${invite} answered ${res && res.status()}`);
+        await page.locator(VIDEO).waitFor({ state: 'visible', timeout: WAIT_MS });
+      }
+      await waitFor('both pages to be connected to the party', async () => {
+        const states = await Promise.all(
+          [pageA, pageB].map((p) => p.evaluate(() => Boolean(window.wewatch?.connected?.()))),
+        );
+        return states.every(Boolean);
+      }, opts());
+      await waitFor('both viewer lists to show two people', async () => {
+        const counts = await Promise.all([viewerCount(pageA), viewerCount(pageB)]);
+        return counts.every((n) => n === 2);
+      }, opts());
+    });
+
+    await step('play in A starts both videos', async () => {
+      await nativePlay(pageA);
+      await waitFor('both videos to be playing (not paused, time advancing)', async () => {
+        const playing = await Promise.all([isPlaying(pageA), isPlaying(pageB)]);
+        return playing.every(Boolean);
+      }, opts());
+    });
+
+    await step('pause in A pauses B', async () => {
+      await nativePause(pageA);
+      await waitFor('both videos to be paused', async () => {
+        const paused = await Promise.all([isPaused(pageA), isPaused(pageB)]);
+        return paused.every(Boolean);
+      }, opts());
+      const [sa, sb] = await Promise.all([sample(pageA), sample(pageB)]);
+      console.log(`paused at A=${sa.t.toFixed(3)} s, B=${sb.t.toFixed(3)} s`);
+    });
+
+    await step(`a seek to ${SEEK_TO_S} s in B moves A there`, async () => {
+      await nativeSeek(pageB, SEEK_TO_S);
+      await waitFor(`both paused videos to stand within ${SYNC_TOLERANCE_S} s of ${SEEK_TO_S} s`, async () => {
+        const [sa, sb] = await Promise.all([sample(pageA), sample(pageB)]);
+        return [sa, sb].every((s) => s && s.paused && Math.abs(s.t - SEEK_TO_S) <= SYNC_TOLERANCE_S);
+      }, opts());
+    });
+
+    await step('after a reload B plays in sync with A again, and is still one viewer', async () => {
+      await nativePlay(pageA);
+      await waitFor('both videos to be playing again', async () => {
+        const playing = await Promise.all([isPlaying(pageA), isPlaying(pageB)]);
+        return playing.every(Boolean);
+      }, opts());
+
+      // Watch A's viewer list through B's reload: one person must never show as two.
+      await pageA.evaluate((selector) => {
+        const count = () => document.querySelectorAll(selector).length;
+        window.__maxViewersSeen = count();
+        new MutationObserver(() => {
+          window.__maxViewersSeen = Math.max(window.__maxViewersSeen, count());
+        }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+      }, VIEWERS);
+
+      const reloadStart = performance.now();
+      await pageB.reload();
+      const { ms: toPlaying } = await waitFor('B to play again after its reload', async () => {
+        const s = await sample(pageB);
+        return s && !s.paused && s.readyState >= 3;
+      }, opts({ interval: 50 }));
+      const playingAt = performance.now();
+
+      let last = null;
+      let goodSince = null;
+      let goodCount = 0;
+      await waitFor(`A and B to agree within ${SYNC_TOLERANCE_S} s (${SYNC_SAMPLES_NEEDED} samples in a row)`, async () => {
+        last = await syncError(pageA, pageB);
+        const ok = last.error !== null && !last.a.paused && !last.b.paused && Math.abs(last.error) <= SYNC_TOLERANCE_S;
+        if (!ok) {
+          goodCount = 0;
+          goodSince = null;
+          return false;
+        }
+        goodSince ??= performance.now();
+        goodCount += 1;
+        return goodCount >= SYNC_SAMPLES_NEEDED;
+      }, opts({
+        timeout: RESYNC_WAIT_MS,
+        describe: async () =>
+          `last sample: ${JSON.stringify(last)}\nerror_ms: A=${await errorMs(pageA)} B=${await errorMs(pageB)}\n` +
+          `${await describeParty()}`,
+      }));
+
+      const toSync = Math.round(goodSince - playingAt);
+      const [errA, errB] = await Promise.all([errorMs(pageA), errorMs(pageB)]);
+      console.log(
+        `resync after reload: B played again ${Math.round(playingAt - reloadStart)} ms after the reload ` +
+          `(${toPlaying} ms after the page loaded); in sync ${toSync} ms after that ` +
+          `(target ${RESYNC_TARGET_MS} ms: ${toSync <= RESYNC_TARGET_MS ? 'met' : 'MISSED'}); ` +
+          `measured error ${(last.error * 1000).toFixed(1)} ms; error_ms A=${errA} B=${errB}`,
+      );
+    });
+
+    await step('the viewer list still counts two people after the reload', async () => {
+      await waitFor('both viewer lists to show two people', async () => {
+        const counts = await Promise.all([viewerCount(pageA), viewerCount(pageB)]);
+        return counts.every((n) => n === 2);
+      }, opts());
+      const maxSeen = await pageA.evaluate(() => window.__maxViewersSeen);
+      assert.ok(maxSeen <= 2, `A's viewer list showed ${maxSeen} people while B reloaded\n${await describeParty()}`);
+    });
+  } finally {
+    await a.context.close().catch(() => {});
+    await b.context.close().catch(() => {});
+  }
+});
+
+scenario('a WebSocket upgrade from a foreign origin is refused with 403', async () => {
+  let socketPath = seenPartySocketPath;
+  if (!socketPath) {
+    // The first test did not get that far: make a party of our own to learn its socket.
+    const viewer = await h.newViewer('C');
+    try {
+      const invite = await addSampleVideo(viewer.page);
+      const [ws] = await Promise.all([
+        viewer.page.waitForEvent('websocket', {
+          predicate: (w) => new URL(w.url()).pathname.startsWith(PARTY_SOCKET_PATH),
+          timeout: WAIT_MS,
+        }),
+        viewer.page.goto(invite),
+      ]);
+      socketPath = new URL(ws.url()).pathname;
+    } finally {
+      await viewer.context.close().catch(() => {});
+    }
+  }
+
+  const foreign = await upgradeStatus(socketPath, 'http://evil.example');
+  assert.equal(foreign, 403, `upgrade of ${socketPath} with Origin http://evil.example answered ${foreign}`);
+
+  // The same request from the server's own origin goes through, so the 403 was the Origin's doing.
+  const own = new URL(h.baseUrl).origin;
+  const same = await upgradeStatus(socketPath, own);
+  assert.equal(same, 101, `upgrade of ${socketPath} with Origin ${own} answered ${same}`);
+});

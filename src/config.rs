@@ -1,0 +1,261 @@
+//! Settings: `server.toml` read once at start, overlaid by environment variables, validated.
+//!
+//! Nothing else in the crate reads files or the environment for configuration; everything
+//! that can be tuned is a field here, with its meaning documented in `server.toml`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Every setting of the service.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub redis: RedisSettings,
+    pub identity: IdentitySettings,
+    pub library: LibrarySettings,
+    pub realtime: RealtimeSettings,
+    pub sync: SyncSettings,
+    pub log: LogSettings,
+    /// The cookie and CSRF signing key, from `WEWATCH_SECRET_KEY` or the key file.
+    /// Filled in by [`Settings::load`]; never part of `server.toml`.
+    #[serde(skip)]
+    pub secret_key: Option<SecretKey>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub allowed_origins: Vec<String>,
+    pub secure_cookies: bool,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    pub url: String,
+    pub key_prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdentitySettings {
+    pub cookie_name: String,
+    pub token_grace_secs: u64,
+    pub secret_key_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LibrarySettings {
+    pub page_size: usize,
+    pub max_title_chars: usize,
+    pub max_url_bytes: usize,
+    pub max_videos_per_user: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RealtimeSettings {
+    pub max_frame_bytes: usize,
+    pub commands_per_second: f64,
+    pub command_burst: u32,
+    pub messages_per_second: f64,
+    pub message_burst: u32,
+    pub heartbeat_interval_secs: u64,
+    pub client_timeout_secs: u64,
+    pub hello_timeout_secs: u64,
+    pub channel_capacity: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SyncSettings {
+    pub play_lead_ms: u64,
+    pub pause_tolerance_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub dir: PathBuf,
+    pub level: String,
+}
+
+/// Secret bytes that sign cookies and CSRF tokens. `Debug` never prints them.
+#[derive(Clone)]
+pub struct SecretKey(Vec<u8>);
+
+impl SecretKey {
+    /// Fewest bytes accepted from `WEWATCH_SECRET_KEY` or the key file.
+    pub const MIN_BYTES: usize = 32;
+
+    pub fn new(bytes: Vec<u8>) -> Result<Self, ConfigError> {
+        if bytes.len() < Self::MIN_BYTES {
+            return Err(ConfigError::Invalid(format!(
+                "the secret key must be at least {} bytes long",
+                Self::MIN_BYTES
+            )));
+        }
+        Ok(Self(bytes))
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Reads the settings file (`WEWATCH_CONFIG`, default `server.toml`), applies the
+    /// environment overlay and resolves the secret key.
+    pub fn load() -> Result<Self, ConfigError> {
+        let path = std::env::var("WEWATCH_CONFIG").unwrap_or_else(|_| "server.toml".into());
+        let mut settings = Self::from_file(Path::new(&path))?;
+        settings.apply_env(|name| std::env::var(name).ok())?;
+        settings.secret_key = Some(crate::secret::resolve(&settings.identity)?);
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Overlays the environment variables named in `server.toml`'s header.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(port) = var("PORT") {
+            self.server.port = port.trim().parse().map_err(|_| {
+                ConfigError::Invalid(format!("PORT must be a port number, got {port:?}"))
+            })?;
+        }
+        if let Some(url) = var("REDIS_URL") {
+            self.redis.url = url;
+        }
+        if let Some(dir) = var("WEWATCH_LOG_DIR") {
+            self.log.dir = dir.into();
+        }
+        if let Some(prefix) = var("WEWATCH_KEY_PREFIX") {
+            self.redis.key_prefix = prefix;
+        }
+        if let Some(level) = var("RUST_LOG") {
+            self.log.level = level;
+        }
+        Ok(())
+    }
+
+    /// Rejects settings the service cannot run with, naming the setting.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
+        let rt = &self.realtime;
+        if rt.max_frame_bytes < 256 {
+            return bad("realtime.max_frame_bytes must be at least 256");
+        }
+        if !(rt.commands_per_second > 0.0 && rt.messages_per_second > 0.0) {
+            return bad("realtime.commands_per_second and messages_per_second must be positive");
+        }
+        if rt.command_burst == 0 || rt.message_burst == 0 {
+            return bad("realtime.command_burst and message_burst must be at least 1");
+        }
+        if rt.heartbeat_interval_secs == 0 || rt.client_timeout_secs <= rt.heartbeat_interval_secs {
+            return bad("realtime.client_timeout_secs must exceed heartbeat_interval_secs (> 0)");
+        }
+        if rt.channel_capacity == 0 {
+            return bad("realtime.channel_capacity must be at least 1");
+        }
+        if self.library.page_size == 0 || self.library.max_title_chars == 0 {
+            return bad("library.page_size and max_title_chars must be at least 1");
+        }
+        if self.redis.key_prefix.is_empty() {
+            return bad("redis.key_prefix must not be empty");
+        }
+        for origin in &self.server.allowed_origins {
+            if url::Url::parse(origin).is_err() {
+                return Err(ConfigError::Invalid(format!(
+                    "server.allowed_origins: {origin:?} is not an origin like https://example.com"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The secret key; [`Settings::load`] always sets it.
+    pub fn secret(&self) -> &SecretKey {
+        // unwrap: load() and the test helpers set the key before the settings are used.
+        self.secret_key
+            .as_ref()
+            .expect("secret key resolved at load")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Settings {
+        Settings::from_file(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/server.toml"
+        )))
+        .expect("server.toml parses")
+    }
+
+    #[test]
+    fn the_shipped_settings_are_valid() {
+        shipped().validate().unwrap();
+    }
+
+    #[test]
+    fn environment_overrides_port_and_redis_url() {
+        let mut s = shipped();
+        s.apply_env(|name| match name {
+            "PORT" => Some("9001".into()),
+            "REDIS_URL" => Some("redis://example:1/".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.server.port, 9001);
+        assert_eq!(s.redis.url, "redis://example:1/");
+    }
+
+    #[test]
+    fn a_port_that_is_not_a_number_is_refused() {
+        let mut s = shipped();
+        let err = s
+            .apply_env(|n| (n == "PORT").then(|| "eighty".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("PORT"));
+    }
+
+    #[test]
+    fn a_short_secret_key_is_refused() {
+        assert!(SecretKey::new(vec![1; 8]).is_err());
+        assert!(format!("{:?}", SecretKey::new(vec![1; 32]).unwrap()).contains("redacted"));
+    }
+}

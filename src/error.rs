@@ -1,0 +1,222 @@
+//! Errors that reach HTTP: JSON for the API, an HTML page for the pages.
+//!
+//! A person sees a plain message; the log sees the whole cause chain, once, at the point
+//! where the error becomes a response.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::managers::StoreError;
+
+/// Writes an error and its causes, one per line.
+pub fn error_chain_fmt(
+    e: &impl std::error::Error,
+    f: &mut std::fmt::Formatter<'_>,
+) -> std::fmt::Result {
+    writeln!(f, "{e}")?;
+    let mut current = e.source();
+    while let Some(cause) = current {
+        writeln!(f, "Caused by:\n\t{cause}")?;
+        current = cause.source();
+    }
+    Ok(())
+}
+
+/// The store failed while identifying the user.
+#[derive(thiserror::Error)]
+#[error("the user store is unavailable")]
+pub struct StoreFailure(#[from] pub StoreError);
+
+impl std::fmt::Debug for StoreFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        error_chain_fmt(self, f)
+    }
+}
+
+impl ResponseError for StoreFailure {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        tracing::error!(error = ?self, "request failed");
+        page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Unavailable",
+            "WeWatch cannot reach its store right now. Try again in a moment.",
+        )
+    }
+}
+
+/// An API error: `{"error": code, "message": text}` with a 4xx or 5xx status.
+#[derive(thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("no such video")]
+    NotFound,
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("send the request with Content-Type: application/json")]
+    UnsupportedMediaType,
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("the store failed")]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::Conflict { code, .. } => code,
+            Self::NotFound => "not_found",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Store(_) => "unavailable",
+        }
+    }
+}
+
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        error_chain_fmt(self, f)
+    }
+}
+
+impl From<StoreFailure> for ApiError {
+    fn from(e: StoreFailure) -> Self {
+        Self::Store(e.0)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let message = match self {
+            Self::Store(_) => {
+                tracing::error!(error = ?self, "API request failed");
+                "WeWatch cannot reach its store right now. Try again in a moment.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        HttpResponse::build(self.status_code())
+            .json(json!({"error": self.code(), "message": message}))
+    }
+}
+
+/// An error while serving a page.
+#[derive(thiserror::Error)]
+pub enum PageError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the store failed")]
+    Store(#[from] StoreError),
+    #[error("a page could not be rendered")]
+    Render(#[from] tera::Error),
+}
+
+impl From<StoreFailure> for PageError {
+    fn from(e: StoreFailure) -> Self {
+        Self::Store(e.0)
+    }
+}
+
+impl std::fmt::Debug for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        error_chain_fmt(self, f)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::NotFound => page(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is nothing here. If someone sent you this link, ask them for a fresh one.",
+            ),
+            Self::Forbidden(message) => page(StatusCode::FORBIDDEN, "Not allowed", message),
+            Self::Store(_) | Self::Render(_) => {
+                tracing::error!(error = ?self, "page failed");
+                page(
+                    self.status_code(),
+                    "Something went wrong",
+                    "WeWatch could not show this page right now. Try again in a moment.",
+                )
+            }
+        }
+    }
+}
+
+/// A minimal page for errors, independent of the templates so it renders even when they fail.
+pub fn page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>{t} · WeWatch</title><link rel=\"stylesheet\" href=\"/static/vendor/bootstrap/bootstrap.min.css\"></head>\
+<body><main class=\"container my-5\"><h1 class=\"h3\">{t}</h1><p id=\"error-message\">{m}</p><p><a href=\"/\">Go to your library</a></p></main></body></html>",
+        t = escape_html(title),
+        m = escape_html(message)
+    );
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_pages_escape_their_text() {
+        assert_eq!(
+            escape_html(r#"<img src=x onerror="a">&'"#),
+            "&lt;img src=x onerror=&quot;a&quot;&gt;&amp;&#39;"
+        );
+    }
+}

@@ -1,0 +1,21 @@
+//! `/healthz`: the process is up. `/readyz`: Redis answers, so requests can be served.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::startup::AppState;
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.managers.ping().await {
+        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
+        Err(err) => {
+            tracing::warn!(error = %err, "not ready: Redis does not answer");
+            HttpResponse::ServiceUnavailable()
+                .json(json!({"status": "unavailable", "reason": "redis"}))
+        }
+    }
+}

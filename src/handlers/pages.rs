@@ -1,0 +1,152 @@
+//! The home page (library, add form, display name) and the display-name form.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::{check_form, page_context, render, watch_url};
+use crate::domain::{DisplayName, SAMPLES};
+use crate::error::PageError;
+use crate::identity::CurrentUser;
+use crate::managers::User;
+use crate::startup::AppState;
+
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    page: Option<usize>,
+    notice: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LibraryItem {
+    id: u64,
+    title: String,
+    kind: &'static str,
+    watch_url: String,
+}
+
+#[derive(Serialize)]
+struct Sample {
+    name: &'static str,
+    title: &'static str,
+}
+
+/// Values to show again in the forms after a refusal.
+#[derive(Default, Serialize)]
+pub struct HomeForms {
+    pub url: String,
+    pub title: String,
+    pub add_error: Option<String>,
+    pub name: Option<String>,
+    pub name_error: Option<String>,
+}
+
+/// Notices the home page can show after a redirect; anything else in `?notice=` is ignored.
+fn notice_text(code: &str) -> Option<&'static str> {
+    match code {
+        "deleted" => Some("The video was deleted. Its invite link no longer works."),
+        "renamed" => Some("Your display name was changed."),
+        _ => None,
+    }
+}
+
+pub async fn home(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<HomeQuery>,
+) -> Result<HttpResponse, PageError> {
+    let notice = query.notice.as_deref().and_then(notice_text);
+    render_home(
+        &req,
+        &state,
+        &user.0,
+        query.page.unwrap_or(1),
+        HomeForms::default(),
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Renders the home page, with forms refilled and errors shown when a submission failed.
+pub async fn render_home(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &User,
+    page: usize,
+    forms: HomeForms,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let size = state.settings.library.page_size;
+    let page = page.max(1);
+    let library = state.managers.videos.list(user.id, page - 1, size).await?;
+    let pages = library.total.div_ceil(size).max(1);
+    let items: Vec<LibraryItem> = library
+        .videos
+        .iter()
+        .map(|v| LibraryItem {
+            id: v.id.0,
+            title: v.title.clone(),
+            kind: v.kind.as_str(),
+            watch_url: watch_url(req, &v.invite_key),
+        })
+        .collect();
+    let mut ctx = page_context(state, user);
+    ctx.insert("videos", &items);
+    ctx.insert("total", &library.total);
+    ctx.insert("page", &page);
+    ctx.insert("pages", &pages);
+    ctx.insert(
+        "samples",
+        &SAMPLES
+            .iter()
+            .map(|(name, title, _)| Sample { name, title })
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert("forms", &forms);
+    ctx.insert("notice", &notice);
+    ctx.insert("max_name_chars", &DisplayName::MAX_CHARS);
+    render(state, "home.html", &ctx, status)
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    csrf_token: String,
+    name: String,
+}
+
+pub async fn change_name(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    form: web::Form<NameForm>,
+) -> Result<HttpResponse, PageError> {
+    check_form(&req, &state, &user.0, &form.csrf_token)?;
+    match DisplayName::parse(&form.name) {
+        Ok(name) => {
+            state.managers.users.set_name(user.0.id, &name).await?;
+            Ok(HttpResponse::SeeOther()
+                .insert_header(("Location", "/?notice=renamed"))
+                .finish())
+        }
+        Err(err) => {
+            let forms = HomeForms {
+                name: Some(form.name.clone()),
+                name_error: Some(err.to_string()),
+                ..Default::default()
+            };
+            render_home(
+                &req,
+                &state,
+                &user.0,
+                1,
+                forms,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The watch page and its WebSocket, both reached by invite key.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{page_context, render};
+use crate::domain::InviteKey;
+use crate::error::PageError;
+use crate::identity::CurrentUser;
+use crate::realtime::session::{self, SessionContext};
+use crate::startup::AppState;
+
+pub async fn watch_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let key = InviteKey::parse(&path).ok_or(PageError::NotFound)?;
+    let video = state
+        .managers
+        .videos
+        .by_invite(&key)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let mut ctx = page_context(&state, &user.0);
+    ctx.insert("video", &video.info());
+    ctx.insert("ws_path", &format!("/ws/watch/{}", key.as_str()));
+    ctx.insert("watch_url", &super::watch_url(&req, &key));
+    ctx.insert("is_owner", &(video.owner == user.0.id));
+    ctx.insert("owner_url", &format!("/videos/{}", video.id));
+    render(&state, "watch.html", &ctx, StatusCode::OK)
+}
+
+/// Upgrades to the party protocol. A foreign `Origin` is refused before the upgrade; an
+/// unknown key is told so over the socket (close 4004), so the page can explain.
+pub async fn watch_socket(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> actix_web::Result<HttpResponse> {
+    if !crate::security::origin_allowed(&req, &state.settings.server.allowed_origins) {
+        tracing::warn!("refused a party connection from a foreign origin");
+        return Ok(HttpResponse::Forbidden().json(serde_json::json!({
+            "error": "origin_not_allowed",
+            "message": "this origin may not open party connections"
+        })));
+    }
+    let video = match InviteKey::parse(&path) {
+        Some(key) => state
+            .managers
+            .videos
+            .by_invite(&key)
+            .await
+            .map_err(crate::error::StoreFailure)?,
+        None => None,
+    };
+    let (response, session, stream) = actix_ws::handle(&req, body)?;
+    let hard_limit = state.settings.realtime.max_frame_bytes * 16;
+    let stream = stream
+        .max_frame_size(hard_limit)
+        .aggregate_continuations()
+        .max_continuation_size(hard_limit);
+    let ctx = SessionContext {
+        managers: state.managers.clone(),
+        hub: state.hub.clone(),
+        settings: state.settings.realtime.clone(),
+        node_id: state.node_id.clone(),
+        max_title_chars: state.settings.library.max_title_chars,
+    };
+    actix_web::rt::spawn(session::run(ctx, session, stream, user.0, video));
+    Ok(response)
+}

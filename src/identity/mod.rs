@@ -1,0 +1,148 @@
+//! Who is asking: the anonymous identity carried by a signed cookie.
+//!
+//! [`CurrentUser`] resolves the cookie once per request. On page visits (GET of anything
+//! but the API and the WebSocket) the token is consumed and replaced; elsewhere it is only
+//! checked. A missing, tampered, expired or unknown cookie silently yields a fresh user.
+//! The new cookie is attached to the response by [`attach_cookie`].
+
+pub mod signing;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+
+use crate::error::StoreFailure;
+use crate::managers::{AuthToken, User};
+use crate::startup::AppState;
+pub use signing::Signer;
+
+/// Purpose label of the identity cookie's signature.
+const COOKIE_PURPOSE: &str = "identity";
+/// How long the browser keeps the cookie (400 days, the most browsers honour).
+const COOKIE_MAX_AGE_DAYS: i64 = 400;
+
+/// The user behind the request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User);
+
+/// A cookie to set on the response.
+#[derive(Clone)]
+struct PendingCookie(Cookie<'static>);
+
+/// Reads `{id}.{token}` from a verified cookie value.
+pub fn parse_cookie(signer: &Signer, value: &str) -> Option<(u64, AuthToken)> {
+    let inner = signer.verify(COOKIE_PURPOSE, value)?;
+    let (id, token) = inner.split_once('.')?;
+    Some((id.parse().ok()?, AuthToken::parse(token)?))
+}
+
+/// The signed cookie value for a user's token.
+pub fn cookie_value(signer: &Signer, id: u64, token: &AuthToken) -> String {
+    signer.sign(COOKIE_PURPOSE, &format!("{id}.{}", token.expose()))
+}
+
+fn rotates(req: &HttpRequest) -> bool {
+    let path = req.path();
+    req.method() == actix_web::http::Method::GET
+        && !path.starts_with("/api/")
+        && !path.starts_with("/ws/")
+}
+
+async fn resolve(req: HttpRequest) -> Result<CurrentUser, StoreFailure> {
+    if let Some(user) = req.extensions().get::<CurrentUser>() {
+        return Ok(user.clone());
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .expect("AppState is registered")
+        .clone();
+    let users = &state.managers.users;
+    let presented = req
+        .cookie(&state.settings.identity.cookie_name)
+        .and_then(|c| parse_cookie(&state.signer, c.value()));
+    let mut resolved = None;
+    if let Some((id, token)) = presented {
+        resolved = if rotates(&req) {
+            users
+                .rotate(id, &token)
+                .await?
+                .map(|(user, next)| (user, Some(next)))
+        } else {
+            users
+                .authenticate(id, &token)
+                .await?
+                .map(|user| (user, None))
+        };
+    }
+    let (user, new_token) = match resolved {
+        Some(found) => found,
+        None => {
+            let (user, token) = users.create().await?;
+            tracing::info!(user_id = user.id, "created a guest");
+            (user, Some(token))
+        }
+    };
+    if let Some(token) = new_token {
+        let mut cookie = Cookie::new(
+            state.settings.identity.cookie_name.clone(),
+            cookie_value(&state.signer, user.id, &token),
+        );
+        cookie.set_http_only(true);
+        cookie.set_same_site(SameSite::Lax);
+        cookie.set_path("/");
+        cookie.set_secure(
+            state.settings.server.secure_cookies || req.connection_info().scheme() == "https",
+        );
+        cookie.set_max_age(actix_web::cookie::time::Duration::days(COOKIE_MAX_AGE_DAYS));
+        req.extensions_mut().insert(PendingCookie(cookie));
+    }
+    let current = CurrentUser(user);
+    req.extensions_mut().insert(current.clone());
+    Ok(current)
+}
+
+impl FromRequest for CurrentUser {
+    type Error = StoreFailure;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        Box::pin(resolve(req.clone()))
+    }
+}
+
+/// Middleware body: adds the cookie chosen while handling the request to its response.
+pub async fn attach_cookie<B>(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error>
+where
+    B: actix_web::body::MessageBody,
+{
+    let mut res = next.call(req).await?;
+    let pending = res.request().extensions().get::<PendingCookie>().cloned();
+    if let Some(PendingCookie(cookie)) = pending {
+        res.response_mut().add_cookie(&cookie)?;
+    }
+    crate::security::add_security_headers(res.headers_mut());
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SecretKey;
+
+    #[test]
+    fn a_cookie_round_trips_and_tampering_is_refused() {
+        let signer = Signer::new(SecretKey::new(vec![3; 32]).unwrap());
+        let token = AuthToken::parse(&"A".repeat(43)).unwrap();
+        let value = cookie_value(&signer, 7, &token);
+        let (id, parsed) = parse_cookie(&signer, &value).unwrap();
+        assert_eq!((id, parsed.expose()), (7, token.expose()));
+        assert!(parse_cookie(&signer, &value.replacen('7', "8", 1)).is_none());
+        assert!(parse_cookie(&signer, "7.AAAA").is_none());
+    }
+}

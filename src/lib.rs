@@ -1,0 +1,30 @@
+//! # WeWatch
+//!
+//! Watch videos together, in lock-step. A host adds a video to their library and shares its
+//! invite link; everyone who opens it watches the same moment.
+//!
+//! # Layout
+//! - [`config`]: settings from `server.toml` plus environment overrides.
+//! - [`startup`]: [`startup::Application`] binds, wires shared state, owns the route table.
+//! - [`telemetry`]: logging, and a request log that never records secrets.
+//! - [`error`]: errors that become HTTP responses (JSON for the API, HTML for pages).
+//! - [`security`]: the Origin check and the security headers.
+//! - [`identity`]: anonymous users by signed cookie, token rotation, CSRF tokens.
+//! - [`domain`]: validated values — media URLs, names, titles, ids, invite keys.
+//! - [`managers`]: all Redis access; every key is documented in `managers/keys.rs`.
+//! - [`handlers`]: thin HTTP handlers — pages, the JSON API, health, the WebSocket upgrade.
+//! - [`realtime`]: party groups, the Redis event subscriber, one task per connection.
+//! - [`sync`]: the playback timeline as pure code.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod handlers;
+pub mod identity;
+pub mod managers;
+pub mod realtime;
+pub mod secret;
+pub mod security;
+pub mod startup;
+pub mod sync;
+pub mod telemetry;

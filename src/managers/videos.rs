@@ -1,0 +1,274 @@
+//! Videos: a user's library, invite keys, renames, rotation and deletion.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use redis::aio::ConnectionManager;
+use redis::AsyncCommands;
+
+use super::{now_ms, Keys, PartyId, StoreError};
+use crate::domain::{InviteKey, MediaKind, MediaSource, UserId, VideoId, VideoTitle};
+use crate::realtime::protocol::{CloseReason, ServerMessage, VideoInfo};
+
+/// A video in someone's library.
+#[derive(Debug, Clone)]
+pub struct Video {
+    pub id: VideoId,
+    pub owner: UserId,
+    pub kind: MediaKind,
+    /// YouTube id or media URL.
+    pub source: String,
+    pub start_ms: u64,
+    pub title: String,
+    pub invite_key: InviteKey,
+    pub created_ms: u64,
+}
+
+impl Video {
+    pub fn party(&self) -> PartyId {
+        PartyId::Video(self.id)
+    }
+
+    pub fn info(&self) -> VideoInfo {
+        VideoInfo {
+            title: self.title.clone(),
+            kind: self.kind,
+            source: self.source.clone(),
+        }
+    }
+
+    fn from_hash(id: VideoId, h: &HashMap<String, String>) -> Result<Self, StoreError> {
+        let field = |name: &str| {
+            h.get(name)
+                .ok_or_else(|| StoreError::Corrupt(format!("video {id} has no {name}")))
+        };
+        let number = |name: &str| -> Result<u64, StoreError> {
+            field(name)?
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("video {id}: bad {name}")))
+        };
+        Ok(Self {
+            id,
+            owner: number("owner")?,
+            kind: MediaKind::parse(field("kind")?)
+                .ok_or_else(|| StoreError::Corrupt(format!("video {id}: bad kind")))?,
+            source: field("source")?.clone(),
+            start_ms: number("start_ms")?,
+            title: field("title")?.clone(),
+            invite_key: InviteKey::parse(field("invite_key")?)
+                .ok_or_else(|| StoreError::Corrupt(format!("video {id}: bad invite key")))?,
+            created_ms: number("created_ms")?,
+        })
+    }
+}
+
+/// One page of a library, newest first.
+#[derive(Debug)]
+pub struct LibraryPage {
+    pub videos: Vec<Video>,
+    pub total: usize,
+}
+
+/// Stores videos and their invite keys.
+#[derive(Clone)]
+pub struct VideosManager {
+    conn: ConnectionManager,
+    keys: Keys,
+    rotate: Arc<redis::Script>,
+    delete: Arc<redis::Script>,
+}
+
+impl VideosManager {
+    pub fn new(conn: ConnectionManager, keys: Keys) -> Self {
+        Self {
+            conn,
+            keys,
+            rotate: Arc::new(redis::Script::new(include_str!(
+                "scripts/rotate_invite.lua"
+            ))),
+            delete: Arc::new(redis::Script::new(include_str!("scripts/delete_video.lua"))),
+        }
+    }
+
+    /// How many videos a user has.
+    pub async fn count(&self, owner: UserId) -> Result<usize, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(conn.zcard(self.keys.user_videos(owner)).await?)
+    }
+
+    /// Adds a video to a user's library with a fresh invite key.
+    pub async fn create(
+        &self,
+        owner: UserId,
+        media: &MediaSource,
+        title: Option<&VideoTitle>,
+    ) -> Result<Video, StoreError> {
+        let mut conn = self.conn.clone();
+        let id = VideoId(conn.incr(self.keys.video_next_id(), 1).await?);
+        let video = Video {
+            id,
+            owner,
+            kind: media.kind,
+            source: media.source.clone(),
+            start_ms: u64::from(media.start_secs) * 1000,
+            title: title
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_else(|| media.default_title()),
+            invite_key: InviteKey::generate(),
+            created_ms: now_ms(),
+        };
+        redis::pipe()
+            .atomic()
+            .hset_multiple(
+                self.keys.video(id.0),
+                &[
+                    ("owner", owner.to_string()),
+                    ("kind", video.kind.as_str().to_owned()),
+                    ("source", video.source.clone()),
+                    ("start_ms", video.start_ms.to_string()),
+                    ("title", video.title.clone()),
+                    ("invite_key", video.invite_key.as_str().to_owned()),
+                    ("created_ms", video.created_ms.to_string()),
+                ],
+            )
+            .set(
+                self.keys.invite(video.invite_key.as_str()),
+                video.party().to_string(),
+            )
+            .zadd(self.keys.user_videos(owner), id.0, video.created_ms)
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(video)
+    }
+
+    pub async fn get(&self, id: VideoId) -> Result<Option<Video>, StoreError> {
+        let mut conn = self.conn.clone();
+        let h: HashMap<String, String> = conn.hgetall(self.keys.video(id.0)).await?;
+        if h.is_empty() {
+            return Ok(None);
+        }
+        Video::from_hash(id, &h).map(Some)
+    }
+
+    /// The video if `user` owns it; `None` otherwise, so others cannot learn it exists.
+    pub async fn get_owned(&self, user: UserId, id: VideoId) -> Result<Option<Video>, StoreError> {
+        Ok(self.get(id).await?.filter(|v| v.owner == user))
+    }
+
+    /// The video an invite key opens.
+    pub async fn by_invite(&self, key: &InviteKey) -> Result<Option<Video>, StoreError> {
+        let mut conn = self.conn.clone();
+        let party: Option<String> = conn.get(self.keys.invite(key.as_str())).await?;
+        match party.as_deref().and_then(PartyId::parse) {
+            Some(PartyId::Video(id)) => Ok(self.get(id).await?.filter(|v| &v.invite_key == key)),
+            None => Ok(None),
+        }
+    }
+
+    /// A page (0-based) of a user's library, newest first.
+    pub async fn list(
+        &self,
+        owner: UserId,
+        page: usize,
+        page_size: usize,
+    ) -> Result<LibraryPage, StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.keys.user_videos(owner);
+        let start = (page * page_size) as isize;
+        let stop = start + page_size as isize - 1;
+        let (ids, total): (Vec<u64>, usize) = redis::pipe()
+            .zrevrange(&key, start, stop)
+            .zcard(&key)
+            .query_async(&mut conn)
+            .await?;
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.hgetall(self.keys.video(*id));
+        }
+        let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
+        let videos = ids
+            .iter()
+            .zip(hashes)
+            .filter(|(_, h)| !h.is_empty())
+            .map(|(id, h)| Video::from_hash(VideoId(*id), &h))
+            .collect::<Result<_, _>>()?;
+        Ok(LibraryPage { videos, total })
+    }
+
+    /// Renames a video and tells its viewers.
+    pub async fn rename(&self, video: &Video, title: &VideoTitle) -> Result<Video, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut renamed = video.clone();
+        renamed.title = title.as_str().to_owned();
+        let frame = ServerMessage::Video {
+            video: renamed.info(),
+        }
+        .to_json();
+        redis::pipe()
+            .atomic()
+            .hset(self.keys.video(video.id.0), "title", &renamed.title)
+            .publish(self.keys.events(&video.party().to_string()), frame)
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(renamed)
+    }
+
+    /// Sets the title a player reported, if the video still has the title chosen for it
+    /// automatically. Returns the updated video when it changed.
+    pub async fn adopt_player_title(
+        &self,
+        video: &Video,
+        title: &VideoTitle,
+    ) -> Result<Option<Video>, StoreError> {
+        let automatic = MediaSource {
+            kind: video.kind,
+            source: video.source.clone(),
+            start_secs: 0,
+        }
+        .default_title();
+        if video.title != automatic || title.as_str() == video.title {
+            return Ok(None);
+        }
+        self.rename(video, title).await.map(Some)
+    }
+
+    /// Replaces the invite key; viewers on the old key are disconnected.
+    pub async fn rotate_invite(&self, video: &Video) -> Result<Option<InviteKey>, StoreError> {
+        let mut conn = self.conn.clone();
+        let key = InviteKey::generate();
+        let party = video.party().to_string();
+        let frame = ServerMessage::closed(CloseReason::InviteRotated).to_json();
+        let done: Option<i64> = self
+            .rotate
+            .key(self.keys.video(video.id.0))
+            .key(self.keys.invite(key.as_str()))
+            .arg(key.as_str())
+            .arg(self.keys.invite(""))
+            .arg(self.keys.events(&party))
+            .arg(frame)
+            .arg(&party)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(done.map(|_| key))
+    }
+
+    /// Deletes a video and everything of it; viewers are told. `false` if it was gone.
+    pub async fn delete(&self, video: &Video) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let party = video.party().to_string();
+        let frame = ServerMessage::closed(CloseReason::VideoDeleted).to_json();
+        let done: Option<i64> = self
+            .delete
+            .key(self.keys.video(video.id.0))
+            .key(self.keys.user_videos(video.owner))
+            .key(self.keys.party_state(&party))
+            .key(self.keys.party_conns(&party))
+            .arg(self.keys.invite(""))
+            .arg(video.id.0)
+            .arg(self.keys.events(&party))
+            .arg(frame)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(done.is_some())
+    }
+}

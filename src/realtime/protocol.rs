@@ -1,0 +1,260 @@
+//! The party protocol's messages. Text frames of JSON, `{"type": …}`; see docs/protocol.md.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{MediaKind, UserId};
+use crate::managers::ViewerSummary;
+use crate::sync::PlaybackState;
+
+/// The protocol version this server speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// What a client may send.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    Hello {
+        protocol: u32,
+    },
+    Ping {
+        id: u64,
+    },
+    Play,
+    Pause {
+        position_ms: Option<f64>,
+    },
+    Seek {
+        position_ms: f64,
+    },
+    Rate {
+        rate: f64,
+    },
+    Buffering,
+    Ready,
+    MediaInfo {
+        duration_ms: f64,
+        title: Option<String>,
+    },
+}
+
+const CLIENT_TYPES: &[&str] = &[
+    "hello",
+    "ping",
+    "play",
+    "pause",
+    "seek",
+    "rate",
+    "buffering",
+    "ready",
+    "media_info",
+];
+
+/// Why a frame could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// Not JSON, or a known type with missing or mistyped fields.
+    BadMessage(String),
+    UnknownType,
+}
+
+impl ClientMessage {
+    /// Parses a text frame, telling an unknown type from a malformed message.
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        #[derive(Deserialize)]
+        struct Tag<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: Option<std::borrow::Cow<'a, str>>,
+        }
+        let tag: Tag = serde_json::from_str(text)
+            .map_err(|_| ParseError::BadMessage("the frame is not a JSON object".into()))?;
+        match tag.kind {
+            None => Err(ParseError::BadMessage("the message has no \"type\"".into())),
+            Some(kind) if !CLIENT_TYPES.contains(&kind.as_ref()) => Err(ParseError::UnknownType),
+            Some(kind) => serde_json::from_str(text).map_err(|e| {
+                ParseError::BadMessage(format!(
+                    "malformed {kind:?} message: {}",
+                    short(&e.to_string())
+                ))
+            }),
+        }
+    }
+
+    /// Whether this message changes playback (and so counts against the command limit).
+    pub fn is_command(&self) -> bool {
+        matches!(
+            self,
+            Self::Play | Self::Pause { .. } | Self::Seek { .. } | Self::Rate { .. }
+        )
+    }
+}
+
+fn short(text: &str) -> String {
+    text.chars().take(120).collect()
+}
+
+/// The video a party plays, as viewers see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoInfo {
+    pub title: String,
+    pub kind: MediaKind,
+    pub source: String,
+}
+
+/// The viewer a connection belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct You {
+    pub user_id: UserId,
+    pub name: String,
+}
+
+/// What the server sends. `state` frames are built by the command script in Redis.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    Welcome {
+        protocol: u32,
+        conn_id: String,
+        you: You,
+        can_control: bool,
+        server_ms: f64,
+        state: PlaybackState,
+        viewers: Vec<ViewerSummary>,
+        video: VideoInfo,
+    },
+    Pong {
+        id: u64,
+        server_ms: f64,
+    },
+    State {
+        state: PlaybackState,
+    },
+    Viewers {
+        viewers: Vec<ViewerSummary>,
+    },
+    Video {
+        video: VideoInfo,
+    },
+    Error {
+        code: &'static str,
+        message: String,
+    },
+    Closed {
+        reason: CloseReason,
+        message: String,
+    },
+}
+
+impl ServerMessage {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Error {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn closed(reason: CloseReason) -> Self {
+        Self::Closed {
+            reason,
+            message: reason.message().to_owned(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // unwrap: these types always serialize (string keys, finite numbers from the store).
+        serde_json::to_string(self).expect("server messages serialize")
+    }
+}
+
+/// Why the server closes a connection on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    InviteRotated,
+    InviteInvalid,
+    VideoDeleted,
+    ServerShutdown,
+    ProtocolUnsupported,
+    HelloTimeout,
+    HeartbeatTimeout,
+    FrameTooLarge,
+}
+
+impl CloseReason {
+    /// The WebSocket close code (docs/protocol.md, "Close codes").
+    pub fn code(self) -> u16 {
+        match self {
+            Self::ServerShutdown => 1001,
+            Self::FrameTooLarge => 1009,
+            Self::HeartbeatTimeout => 4000,
+            Self::InviteRotated => 4001,
+            Self::ProtocolUnsupported => 4002,
+            Self::InviteInvalid | Self::VideoDeleted => 4004,
+            Self::HelloTimeout => 4008,
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::InviteRotated => "The host replaced this invite link. Ask them for the new one.",
+            Self::InviteInvalid => {
+                "This invite link does not work: it was replaced or the video was removed."
+            }
+            Self::VideoDeleted => "The host removed this video. The party is over.",
+            Self::ServerShutdown => "The server is restarting; reconnecting.",
+            Self::ProtocolUnsupported => "This page is out of date. Reload it.",
+            Self::HelloTimeout => "The connection did not introduce itself in time.",
+            Self::HeartbeatTimeout => "The connection was silent for too long.",
+            Self::FrameTooLarge => "A message was far too large.",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse() {
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"play"}"#),
+            Ok(ClientMessage::Play)
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"seek","position_ms":42000}"#),
+            Ok(ClientMessage::Seek {
+                position_ms: 42000.0
+            })
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"pause"}"#),
+            Ok(ClientMessage::Pause { position_ms: None })
+        );
+    }
+
+    #[test]
+    fn malformed_frames_are_told_apart_from_unknown_types() {
+        let table = [
+            ("not json", false),
+            ("[]", false),
+            (r#"{"no":"type"}"#, false),
+            (r#"{"type":"seek"}"#, false),
+            (r#"{"type":"seek","position_ms":"soon"}"#, false),
+            (r#"{"type":"dance"}"#, true),
+        ];
+        for (frame, unknown) in table {
+            let err = ClientMessage::parse(frame).unwrap_err();
+            assert_eq!(err == ParseError::UnknownType, unknown, "{frame}");
+        }
+    }
+
+    #[test]
+    fn close_reasons_carry_their_codes() {
+        assert_eq!(CloseReason::InviteRotated.code(), 4001);
+        assert_eq!(CloseReason::VideoDeleted.code(), 4004);
+        let json = ServerMessage::closed(CloseReason::InviteRotated).to_json();
+        assert!(
+            json.starts_with(r#"{"type":"closed","reason":"invite_rotated""#),
+            "{json}"
+        );
+    }
+}

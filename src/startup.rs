@@ -1,0 +1,194 @@
+//! The application: connects to Redis, wires the shared state, binds, and owns the route
+//! table. Tests build it exactly as `main` does, on port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use tera::Tera;
+
+use crate::config::Settings;
+use crate::handlers;
+use crate::identity::{self, Signer};
+use crate::managers::Managers;
+use crate::realtime::{self, Hub};
+
+/// How often the node re-measures its offset to the Redis clock.
+const CLOCK_CALIBRATION_INTERVAL: Duration = Duration::from_secs(30);
+
+/// State shared by every handler and session of this process.
+pub struct AppState {
+    /// All Redis access, around one multiplexed connection.
+    pub managers: Managers,
+    /// This node's party groups.
+    pub hub: Arc<Hub>,
+    /// Page templates, compiled once at start.
+    pub tera: Tera,
+    /// Signs cookies and CSRF tokens.
+    pub signer: Signer,
+    pub settings: Arc<Settings>,
+    /// Random id of this process, recorded in presence.
+    pub node_id: Arc<str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(
+        "cannot connect to Redis at the configured URL (is it running? `make redis` starts one)"
+    )]
+    Redis(#[source] redis::RedisError),
+    #[error("cannot load the templates")]
+    Templates(#[source] tera::Error),
+    #[error("cannot bind {address}")]
+    Bind {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    hub: Arc<Hub>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let client =
+            redis::Client::open(settings.redis.url.as_str()).map_err(StartupError::Redis)?;
+        let conn = redis::aio::ConnectionManager::new(client.clone())
+            .await
+            .map_err(StartupError::Redis)?;
+        let managers = Managers::new(conn.clone(), &settings);
+        managers.clock.calibrate(&conn).await.map_err(|e| match e {
+            crate::managers::StoreError::Redis(e) => StartupError::Redis(e),
+            other => StartupError::Redis(redis::RedisError::from((
+                redis::ErrorKind::ResponseError,
+                "clock",
+                other.to_string(),
+            ))),
+        })?;
+        let clock = managers.clock.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CLOCK_CALIBRATION_INTERVAL);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(err) = clock.calibrate(&conn).await {
+                    tracing::warn!(error = %err, "cannot read the Redis clock");
+                }
+            }
+        });
+
+        let hub = Arc::new(Hub::new(settings.realtime.channel_capacity));
+        realtime::subscriber::start(client, managers.keys.clone(), hub.clone())
+            .await
+            .map_err(StartupError::Redis)?;
+
+        let tera = Tera::new("templates/**/*.html").map_err(StartupError::Templates)?;
+        let mut node = [0u8; 6];
+        rand::rng().fill_bytes(&mut node);
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { address, source })?
+            .port();
+
+        let state = web::Data::new(AppState {
+            managers,
+            hub: hub.clone(),
+            tera,
+            signer: Signer::new(settings.secret().clone()),
+            node_id: URL_SAFE_NO_PAD.encode(node).into(),
+            settings: Arc::new(settings),
+        });
+        let settings = state.settings.clone();
+        let body_limit = settings.server.max_body_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(body_limit)
+                        .error_handler(handlers::form_error),
+                )
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .error_handler(handlers::json_error),
+                )
+                .app_data(web::PathConfig::default().error_handler(handlers::path_error))
+                .wrap(from_fn(identity::attach_cookie))
+                .wrap(crate::telemetry::RequestLog)
+                .configure(handlers::configure)
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            address: format!("port {port}"),
+            source,
+        })?;
+        let server = match settings.server.workers {
+            0 => server,
+            n => server.workers(n),
+        };
+        let server = server
+            .disable_signals()
+            .shutdown_timeout(settings.server.shutdown_timeout_secs)
+            .run();
+        Ok(Self { port, server, hub })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then tells every viewer to reconnect elsewhere and
+    /// drains open requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let hub = self.hub.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!(connections = hub.connections(), "shutting down");
+            hub.broadcast_all(realtime::Event::Close {
+                frame: realtime::protocol::ServerMessage::closed(
+                    realtime::protocol::CloseReason::ServerShutdown,
+                )
+                .to_json()
+                .into(),
+                reason: realtime::protocol::CloseReason::ServerShutdown,
+            });
+            // Let the sessions send their close frames before the workers stop.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = ctrl_c.await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}

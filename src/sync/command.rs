@@ -1,0 +1,156 @@
+//! Playback commands as intents, validated before they are applied.
+
+/// Slowest playback rate a party accepts.
+pub const MIN_RATE: f64 = 0.25;
+/// Fastest playback rate a party accepts.
+pub const MAX_RATE: f64 = 2.0;
+
+/// A validated playback command.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Command {
+    Play,
+    /// Pause; the position the viewer saw, when it sent one.
+    Pause {
+        position_ms: Option<f64>,
+    },
+    Seek {
+        position_ms: f64,
+    },
+    Rate {
+        rate: f64,
+    },
+    /// A player reported the media's duration.
+    Duration {
+        duration_ms: f64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("position must be a number of milliseconds between 0 and the media's end")]
+    InvalidPosition,
+    #[error("rate must lie between 0.25 and 2.0")]
+    InvalidRate,
+    #[error("duration must be a positive number of milliseconds")]
+    InvalidDuration,
+}
+
+impl CommandError {
+    /// The protocol's error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidPosition => "invalid_position",
+            Self::InvalidRate => "invalid_rate",
+            Self::InvalidDuration => "bad_message",
+        }
+    }
+}
+
+/// Longest media accepted: 100 hours, so absurd positions are refused early.
+const MAX_POSITION_MS: f64 = 100.0 * 3600.0 * 1000.0;
+
+fn position(ms: f64, duration_ms: Option<f64>) -> Result<f64, CommandError> {
+    let end = duration_ms.unwrap_or(MAX_POSITION_MS);
+    if !ms.is_finite() || ms < 0.0 || ms > end {
+        return Err(CommandError::InvalidPosition);
+    }
+    Ok(ms.round())
+}
+
+impl Command {
+    pub fn pause(position_ms: Option<f64>, duration_ms: Option<f64>) -> Result<Self, CommandError> {
+        let position_ms = position_ms.map(|p| position(p, duration_ms)).transpose()?;
+        Ok(Self::Pause { position_ms })
+    }
+
+    pub fn seek(position_ms: f64, duration_ms: Option<f64>) -> Result<Self, CommandError> {
+        Ok(Self::Seek {
+            position_ms: position(position_ms, duration_ms)?,
+        })
+    }
+
+    pub fn rate(rate: f64) -> Result<Self, CommandError> {
+        if !rate.is_finite() || !(MIN_RATE..=MAX_RATE).contains(&rate) {
+            return Err(CommandError::InvalidRate);
+        }
+        // Rates travel with three decimals; finer differences are noise.
+        Ok(Self::Rate {
+            rate: (rate * 1000.0).round() / 1000.0,
+        })
+    }
+
+    pub fn duration(duration_ms: f64) -> Result<Self, CommandError> {
+        if !duration_ms.is_finite() || duration_ms <= 0.0 || duration_ms > MAX_POSITION_MS {
+            return Err(CommandError::InvalidDuration);
+        }
+        Ok(Self::Duration {
+            duration_ms: duration_ms.round(),
+        })
+    }
+
+    /// The name and numeric argument handed to the command script.
+    pub fn script_args(&self) -> (&'static str, f64) {
+        match *self {
+            Self::Play => ("play", 0.0),
+            Self::Pause { position_ms } => ("pause", position_ms.unwrap_or(-1.0)),
+            Self::Seek { position_ms } => ("seek", position_ms),
+            Self::Rate { rate } => ("rate", rate),
+            Self::Duration { duration_ms } => ("duration", duration_ms),
+        }
+    }
+
+    /// Whether this command changes what viewers see (and so needs control permission).
+    pub fn is_control(&self) -> bool {
+        !matches!(self, Self::Duration { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_must_be_finite_non_negative_and_within_the_media() {
+        assert_eq!(
+            Command::seek(42_000.4, None),
+            Ok(Command::Seek {
+                position_ms: 42_000.0
+            })
+        );
+        for bad in [-1.0, f64::NAN, f64::INFINITY, 1e15] {
+            assert_eq!(
+                Command::seek(bad, None),
+                Err(CommandError::InvalidPosition),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            Command::seek(91_000.0, Some(90_000.0)),
+            Err(CommandError::InvalidPosition)
+        );
+        assert_eq!(
+            Command::pause(Some(-5.0), None),
+            Err(CommandError::InvalidPosition)
+        );
+        assert_eq!(
+            Command::pause(None, None),
+            Ok(Command::Pause { position_ms: None })
+        );
+    }
+
+    #[test]
+    fn rates_are_bounded_and_rounded() {
+        assert_eq!(Command::rate(1.25), Ok(Command::Rate { rate: 1.25 }));
+        assert_eq!(Command::rate(1.00004), Ok(Command::Rate { rate: 1.0 }));
+        for bad in [0.0, 0.2, 2.5, -1.0, f64::NAN] {
+            assert_eq!(Command::rate(bad), Err(CommandError::InvalidRate), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_must_be_positive() {
+        assert!(Command::duration(90_000.0).is_ok());
+        assert!(Command::duration(0.0).is_err());
+        assert!(Command::duration(f64::NAN).is_err());
+    }
+}

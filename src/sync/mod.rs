@@ -1,0 +1,11 @@
+//! The playback timeline as pure code: the state record, the position it implies at any
+//! server instant, and the validation of commands before they reach Redis.
+//!
+//! No I/O and no clock reads here: callers pass the time in. The Lua script in
+//! `managers/scripts/party_command.lua` applies commands with the same arithmetic, atomically.
+
+mod command;
+mod timeline;
+
+pub use command::{Command, CommandError, MAX_RATE, MIN_RATE};
+pub use timeline::PlaybackState;

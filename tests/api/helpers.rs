@@ -1,0 +1,330 @@
+//! Test harness: a private Redis, the application on port 0, an HTTP client with a cookie
+//! jar, and a WebSocket client that speaks the party protocol.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use wewatch::config::{SecretKey, Settings};
+use wewatch::startup::Application;
+
+/// A redis-server owned by this test process. It is started through a shell that kills it
+/// when this process's end of the pipe closes, so no server outlives the tests.
+struct TestRedis {
+    url: String,
+    _dir: tempfile::TempDir,
+    _watchdog: Child,
+}
+
+fn redis() -> &'static TestRedis {
+    static REDIS: OnceLock<TestRedis> = OnceLock::new();
+    REDIS.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let socket = dir.path().join("redis.sock");
+        let script = format!(
+            "redis-server --port 0 --unixsocket '{sock}' --unixsocketperm 700 --dir '{dir}' --save '' --appendonly no \
+             --loglevel warning --logfile '{dir}/redis.log' & pid=$!; read _; kill $pid",
+            sock = socket.display(),
+            dir = dir.path().display()
+        );
+        let watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("redis-server must be installed (make deps-test installs it)");
+        for _ in 0..200 {
+            if socket.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        assert!(socket.exists(), "redis-server did not start");
+        TestRedis { url: format!("redis+unix://{}", socket.display()), _dir: dir, _watchdog: watchdog }
+    })
+}
+
+/// A running application and a client with its own cookie jar.
+pub struct TestApp {
+    pub address: String,
+    pub host: String,
+    pub client: reqwest::Client,
+    pub prefix: String,
+    pub redis: redis::aio::MultiplexedConnection,
+    pub settings: Settings,
+}
+
+/// Settings for tests: port 0, the private Redis, a unique key prefix, a fixed secret.
+pub fn test_settings() -> Settings {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("server.toml");
+    let mut settings = Settings::from_file(&path).expect("server.toml");
+    settings.server.port = 0;
+    settings.server.workers = 2;
+    settings.redis.url = redis().url.clone();
+    settings.redis.key_prefix = format!("t{}:", rand_suffix());
+    settings.secret_key =
+        Some(SecretKey::new(b"integration-tests-secret-key-0123456789".to_vec()).unwrap());
+    settings
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings();
+    adjust(&mut settings);
+    let app = Application::build(settings.clone())
+        .await
+        .expect("the application builds");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let redis = redis::Client::open(settings.redis.url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        host: format!("127.0.0.1:{port}"),
+        client: new_client(),
+        prefix: settings.redis.key_prefix.clone(),
+        redis,
+        settings,
+    }
+}
+
+/// A client with its own cookie jar that does not follow redirects.
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Visits the home page with `client`, returning its HTML.
+    pub async fn home_with(&self, client: &reqwest::Client) -> String {
+        let res = client.get(self.url("/")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.text().await.unwrap()
+    }
+
+    /// The CSRF token in a page.
+    pub fn csrf(html: &str) -> String {
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
+        html[start..].split('"').next().unwrap().to_owned()
+    }
+
+    /// Adds a video through the API with `client` (which must have visited a page).
+    pub async fn add_video_with(&self, client: &reqwest::Client, url: &str) -> Value {
+        let res = client
+            .post(self.url("/api/v1/videos"))
+            .json(&serde_json::json!({"url": url}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "adding {url}");
+        res.json().await.unwrap()
+    }
+
+    /// A guest with the bundled 90 s sample in their library.
+    pub async fn video(&self) -> Value {
+        self.home_with(&self.client).await;
+        self.add_video_with(&self.client, &self.url("/static/media/sample-90s.webm"))
+            .await
+    }
+
+    /// Every key of this test's prefix.
+    pub async fn keys(&mut self) -> Vec<String> {
+        redis::cmd("KEYS")
+            .arg(format!("{}*", self.prefix))
+            .query_async(&mut self.redis)
+            .await
+            .unwrap()
+    }
+
+    pub async fn connect(&self, invite_key: &str) -> Viewer {
+        self.connect_with_origin(invite_key, Some(&self.address))
+            .await
+            .expect("the upgrade succeeds")
+    }
+
+    /// A new guest's identity cookie value.
+    pub async fn guest_cookie(&self) -> String {
+        let res = reqwest::Client::new()
+            .get(self.url("/"))
+            .send()
+            .await
+            .unwrap();
+        set_cookie(&res).expect("a first visit sets a cookie")
+    }
+
+    pub async fn connect_with_origin(
+        &self,
+        invite_key: &str,
+        origin: Option<&str>,
+    ) -> Result<Viewer, tokio_tungstenite::tungstenite::Error> {
+        self.connect_as(invite_key, origin, None).await
+    }
+
+    /// Connects with an optional Origin and identity cookie.
+    pub async fn connect_as(
+        &self,
+        invite_key: &str,
+        origin: Option<&str>,
+        cookie: Option<&str>,
+    ) -> Result<Viewer, tokio_tungstenite::tungstenite::Error> {
+        let url = format!("ws://{}/ws/watch/{invite_key}", self.host);
+        let mut request = url.into_client_request().unwrap();
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("Origin", origin.parse().unwrap());
+        }
+        if let Some(cookie) = cookie {
+            request
+                .headers_mut()
+                .insert("Cookie", format!("wewatch={cookie}").parse().unwrap());
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Viewer { socket })
+    }
+
+    /// Connects and completes `hello` → `welcome`.
+    pub async fn join(&self, invite_key: &str) -> (Viewer, Value) {
+        self.join_as(invite_key, None).await
+    }
+
+    /// Connects as the guest holding `cookie` (a new guest when `None`) and says hello.
+    pub async fn join_as(&self, invite_key: &str, cookie: Option<&str>) -> (Viewer, Value) {
+        let mut viewer = self
+            .connect_as(invite_key, Some(&self.address), cookie)
+            .await
+            .expect("the upgrade succeeds");
+        viewer
+            .send(serde_json::json!({"type": "hello", "protocol": 1}))
+            .await;
+        let welcome = viewer.expect("welcome").await;
+        (viewer, welcome)
+    }
+}
+
+/// The cookie value a response set, if any.
+pub fn set_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("wewatch="))
+        .map(|v| v["wewatch=".len()..].split(';').next().unwrap().to_owned())
+}
+
+/// The user id inside a cookie value (`{id}.{token}.{signature}`).
+pub fn cookie_user(value: &str) -> u64 {
+    value.split('.').next().unwrap().parse().unwrap()
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A party connection.
+pub struct Viewer {
+    pub socket: Socket,
+}
+
+/// How long a test waits for an expected message before failing.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// What the connection delivered next.
+#[derive(Debug)]
+pub enum Received {
+    Json(Value),
+    Closed(Option<u16>),
+}
+
+impl Viewer {
+    pub async fn send(&mut self, value: Value) {
+        self.socket
+            .send(Message::Text(value.to_string()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.socket.send(message).await.unwrap();
+    }
+
+    /// The next text frame or close, skipping pings.
+    pub async fn next(&mut self) -> Received {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("a message in time");
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    return Received::Json(serde_json::from_str(&text).unwrap())
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Received::Closed(frame.map(|f| u16::from(f.code)))
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Received::Closed(None),
+            }
+        }
+    }
+
+    /// Waits for a message of `kind`, skipping others (viewer lists, for example).
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        loop {
+            match self.next().await {
+                Received::Json(v) if v["type"] == kind => return v,
+                Received::Json(_) => continue,
+                Received::Closed(code) => panic!("closed ({code:?}) while waiting for {kind}"),
+            }
+        }
+    }
+
+    /// Waits for the connection to close, returning the close code.
+    pub async fn expect_close(&mut self) -> (Option<Value>, Option<u16>) {
+        let mut closed_frame = None;
+        loop {
+            match self.next().await {
+                Received::Json(v) if v["type"] == "closed" => closed_frame = Some(v),
+                Received::Json(_) => continue,
+                Received::Closed(code) => return (closed_frame, code),
+            }
+        }
+    }
+
+    /// Waits for a `viewers` message listing `people` people.
+    pub async fn expect_viewers(&mut self, people: usize) -> Value {
+        loop {
+            let v = self.expect("viewers").await;
+            if v["viewers"].as_array().unwrap().len() == people {
+                return v;
+            }
+        }
+    }
+}

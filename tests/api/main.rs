@@ -1,0 +1,9 @@
+//! Integration tests: the real server on port 0 against a real `redis-server` started by the
+//! harness (one per test binary, on a unix socket in a temp dir; every test uses its own key
+//! prefix, so tests never see each other's data).
+
+mod helpers;
+mod identity;
+mod pages;
+mod videos;
+mod websocket;
