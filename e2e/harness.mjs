@@ -32,9 +32,9 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  '--mute-audio',
 ];
+/** What the default browser allows: media may start without a click, and makes no sound. */
+const DEFAULT_BROWSER = { autoplayPolicy: 'no-user-gesture-required', muteAudio: true };
 
 /** Thrown from a `waitFor` check to stop waiting at once: the awaited thing can no longer happen. */
 export class GiveUp extends Error {}
@@ -177,7 +177,7 @@ async function startRedis(dir) {
   }
 }
 
-async function startServer({ redisPort, logDir }) {
+function serverBinary() {
   const bin = path.resolve(REPO_ROOT, process.env.WEWATCH_BIN || 'target/debug/wewatch');
   if (!existsSync(bin)) {
     throw new Error(
@@ -185,7 +185,12 @@ async function startServer({ redisPort, logDir }) {
         'or point WEWATCH_BIN at it',
     );
   }
-  const env = {
+  return bin;
+}
+
+/** The server's environment: a free port, the given Redis, and a throw-away secret and key prefix. */
+function serverEnv({ redisPort, logDir }) {
+  return {
     ...process.env,
     PORT: '0',
     REDIS_URL: `redis://127.0.0.1:${redisPort}/`,
@@ -193,6 +198,11 @@ async function startServer({ redisPort, logDir }) {
     WEWATCH_LOG_DIR: logDir,
     WEWATCH_KEY_PREFIX: `e2e${randomBytes(4).toString('hex')}:`,
   };
+}
+
+/** Starts the server with `env` and waits until it says where it listens. */
+async function startServer(env) {
+  const bin = serverBinary();
   const server = new Child('wewatch', bin, [], { cwd: REPO_ROOT, env });
   const listening = /listening on (https?:\/\/[^\s"'\\,]+)/;
   try {
@@ -214,7 +224,14 @@ async function startServer({ redisPort, logDir }) {
  * - `baseUrl`: the server's address, like `http://127.0.0.1:41234`;
  * - `newViewer(name)`: a fresh browser context (a different person) with one page,
  *   whose console lines and page errors are kept for failure messages;
- * - `serverOutput()`, `browserLog()`: what the server and the pages printed, for diagnostics;
+ * - `launchBrowser({ autoplayPolicy, muteAudio })`: another Chromium with its own
+ *   `--autoplay-policy` (omitted when null) and sound on or off; it has a `newViewer(name)`
+ *   of its own and is closed by `stop()`;
+ * - `stopServer()`: stops the server (SIGTERM, SIGKILL after a grace period) and resolves
+ *   with how it exited; `restartServer()`: starts it again on the same port with the same
+ *   Redis, key prefix and secret, so `baseUrl`, cookies and parties stay valid;
+ * - `serverOutput()`, `browserLog()`: what the server (every run of it) and the pages
+ *   printed, for diagnostics;
  * - `stop()`: stops everything and removes the temporary directory.
  */
 export async function startHarness() {
@@ -224,21 +241,29 @@ export async function startHarness() {
   await mkdir(redisDir);
   await mkdir(logDir);
 
-  const children = [];
-  let browser = null;
+  let redis = null;
+  let server = null;
+  /** What earlier runs of the server printed, oldest first (bounded). */
+  let earlierServerOutput = '';
+  const browsers = [];
   const pageLog = [];
   // Whatever happens to the test process, never leave a Redis or a server behind.
   const killAll = () => {
-    for (const c of children) if (c.running) c.proc.kill('SIGKILL');
+    for (const c of [server, redis]) if (c?.running) c.proc.kill('SIGKILL');
   };
   process.once('exit', killAll);
 
   const stop = async () => {
     process.removeListener('exit', killAll);
-    if (browser) await browser.close().catch(() => {});
-    browser = null;
-    for (const c of [...children].reverse()) await c.stop();
+    for (const b of browsers.splice(0).reverse()) await b.close().catch(() => {});
+    if (server) await server.stop();
+    if (redis) await redis.stop();
     await rm(tmp, { recursive: true, force: true });
+  };
+
+  const serverOutput = (chars = 8_000) => {
+    const all = earlierServerOutput + (server ? server.output : '');
+    return all.length > chars ? `…${all.slice(-chars)}` : all;
   };
 
   try {
@@ -249,37 +274,76 @@ export async function startHarness() {
       throw new Error(`playwright-core is not installed: run "npm ci" in e2e/ (${err.message})`);
     }
 
-    const { redis, port: redisPort } = await startRedis(redisDir);
-    children.push(redis);
+    let redisPort;
+    ({ redis, port: redisPort } = await startRedis(redisDir));
 
-    const { server, baseUrl } = await startServer({ redisPort, logDir });
-    children.push(server);
+    const env = serverEnv({ redisPort, logDir });
+    let baseUrl;
+    ({ server, baseUrl } = await startServer(env));
+    // Every later run binds the port the first one was given, so pages and links stay valid.
+    env.PORT = new URL(baseUrl).port;
+
+    const stopServer = async () => {
+      await server.stop();
+      return server.exit;
+    };
+
+    const restartServer = async () => {
+      if (server.running) throw new Error('restartServer: the server is still running; stop it first');
+      earlierServerOutput += `${server.output}\n[wewatch exited: ${JSON.stringify(server.exit)}; started again]\n`;
+      if (earlierServerOutput.length > OUTPUT_KEEP_CHARS) earlierServerOutput = earlierServerOutput.slice(-OUTPUT_KEEP_CHARS);
+      const again = await startServer(env);
+      server = again.server;
+      if (again.baseUrl !== baseUrl) {
+        throw new Error(`the restarted server listens on ${again.baseUrl}, not on ${baseUrl} as before`);
+      }
+    };
 
     if (!existsSync(CHROMIUM_BIN)) throw new Error(`${CHROMIUM_BIN} not found; install Debian's chromium`);
-    browser = await chromium.launch({ executablePath: CHROMIUM_BIN, headless: true, args: CHROMIUM_ARGS });
 
-    const newViewer = async (name) => {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      const note = (line) => {
-        pageLog.push(`[${name}] ${line}`);
-        if (pageLog.length > 400) pageLog.shift();
-      };
-      page.on('console', (m) => note(`console.${m.type()}: ${m.text()}`));
-      page.on('pageerror', (e) => note(`page error: ${e.message}`));
-      page.on('requestfailed', (r) => note(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
-      page.on('websocket', (ws) => {
-        note(`websocket opened: ${ws.url()}`);
-        ws.on('close', () => note(`websocket closed: ${ws.url()}`));
+    const launchBrowser = async ({ autoplayPolicy, muteAudio } = DEFAULT_BROWSER) => {
+      const args = [...CHROMIUM_ARGS];
+      if (autoplayPolicy) args.push(`--autoplay-policy=${autoplayPolicy}`);
+      if (muteAudio) args.push('--mute-audio');
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM_BIN,
+        headless: true,
+        args,
+        // Headless mode mutes all audio unless told otherwise.
+        ignoreDefaultArgs: muteAudio ? [] : ['--mute-audio'],
       });
-      return { name, context, page };
+      browsers.push(browser);
+
+      const newViewer = async (name) => {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const note = (line) => {
+          pageLog.push(`[${name}] ${line}`);
+          if (pageLog.length > 400) pageLog.shift();
+        };
+        page.on('console', (m) => note(`console.${m.type()}: ${m.text()}`));
+        page.on('pageerror', (e) => note(`page error: ${e.message}`));
+        page.on('requestfailed', (r) => note(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+        page.on('websocket', (ws) => {
+          note(`websocket opened: ${ws.url()}`);
+          ws.on('close', () => note(`websocket closed: ${ws.url()}`));
+        });
+        return { name, context, page };
+      };
+
+      return { newViewer, close: () => browser.close().catch(() => {}) };
     };
+
+    const main = await launchBrowser();
 
     return {
       baseUrl,
-      newViewer,
+      newViewer: main.newViewer,
+      launchBrowser,
+      stopServer,
+      restartServer,
       stop,
-      serverOutput: (chars) => server.tail(chars),
+      serverOutput,
       serverRunning: () => server.running,
       browserLog: () => pageLog.join('\n'),
     };

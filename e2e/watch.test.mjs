@@ -9,24 +9,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { startHarness, waitFor, sleep } from './harness.mjs';
+import { startHarness, waitFor } from './harness.mjs';
+import {
+  PARTY_SOCKET_PATH, SYNC_SAMPLES_NEEDED, SYNC_TOLERANCE_S, VIDEO, VIEWERS, WAIT_MS,
+  addSampleVideo, describePage, errorMs, isPaused, isPlaying, nativePause, nativePlay, nativeSeek,
+  sample, syncError, viewerCount,
+} from './pages.mjs';
 
-const VIDEO = '#player-box video';
-const VIEWERS = '#viewers li';
-const SAMPLE_BUTTON = 'button[name="sample"][value="sample-90s"]';
-const INVITE_LINK = 'a#invite-link';
-const PARTY_SOCKET_PATH = '/ws/watch/';
-
-/** Time-out of every ordinary wait. */
-const WAIT_MS = 15_000;
 /** How long a reloaded viewer may take to fall back in sync before the test gives up. */
 const RESYNC_WAIT_MS = 10_000;
 /** The resync target after a reload; reported, not asserted. */
 const RESYNC_TARGET_MS = 2_000;
-/** Two players count as in sync when they differ by at most this much. */
-const SYNC_TOLERANCE_S = 0.25;
-/** Consecutive in-sync samples needed before two players count as converged. */
-const SYNC_SAMPLES_NEEDED = 3;
 /** Where the seek step sends the video, in seconds. */
 const SEEK_TO_S = 42;
 
@@ -60,151 +53,7 @@ function scenario(name, body) {
   });
 }
 
-// ---------------------------------------------------------------- page helpers
-
-/** What a page's player shows right now, stamped with the wall clock (ms since the epoch). */
-function sample(page) {
-  return page.evaluate((selector) => {
-    const v = document.querySelector(selector);
-    if (!v) return null;
-    return {
-      t: v.currentTime,
-      wall: performance.timeOrigin + performance.now(),
-      paused: v.paused,
-      readyState: v.readyState,
-    };
-  }, VIDEO);
-}
-
-/** True when the page's video is not paused and its currentTime advances. */
-async function isPlaying(page) {
-  const first = await sample(page);
-  if (!first || first.paused) return false;
-  await sleep(400);
-  const second = await sample(page);
-  if (!second || second.paused) return false;
-  return second.t - first.t > 0.1;
-}
-
-async function isPaused(page) {
-  const s = await sample(page);
-  return Boolean(s && s.paused);
-}
-
-/** What the viewer does with the native controls: play() on the element itself. */
-function nativePlay(page) {
-  return page.evaluate((selector) => {
-    const played = document.querySelector(selector).play();
-    // A play() the page's own code later interrupts is not this viewer's concern.
-    if (played) played.catch(() => {});
-  }, VIDEO);
-}
-
-function nativePause(page) {
-  return page.evaluate((selector) => document.querySelector(selector).pause(), VIDEO);
-}
-
-function nativeSeek(page, seconds) {
-  return page.evaluate(({ selector, seconds }) => {
-    document.querySelector(selector).currentTime = seconds;
-  }, { selector: VIDEO, seconds });
-}
-
-function viewerCount(page) {
-  return page.locator(VIEWERS).count();
-}
-
-/** `window.wewatch.error_ms()` of a page, or a note saying why there is none. */
-function errorMs(page) {
-  return page
-    .evaluate(() => {
-      const w = window.wewatch;
-      if (!w || typeof w.error_ms !== 'function') return 'window.wewatch.error_ms missing';
-      return w.error_ms();
-    })
-    .catch((err) => `unreadable (${err.message.split('\n')[0]})`);
-}
-
-/** One line per page: its URL, its player, its viewer list and the page's own diagnostics. */
-async function describePage(label, page) {
-  try {
-    const d = await page.evaluate(({ video, viewers }) => {
-      const w = window.wewatch;
-      const plain = (x) => {
-        try {
-          return x === undefined ? null : JSON.parse(JSON.stringify(x));
-        } catch {
-          return String(x);
-        }
-      };
-      const call = (name) => {
-        if (!w) return 'window.wewatch missing';
-        if (typeof w[name] !== 'function') return `window.wewatch.${name} missing`;
-        try {
-          return plain(w[name]());
-        } catch (err) {
-          return `threw: ${err.message}`;
-        }
-      };
-      const v = document.querySelector(video);
-      return {
-        url: location.href,
-        video: v && {
-          paused: v.paused,
-          currentTime: v.currentTime,
-          readyState: v.readyState,
-          networkState: v.networkState,
-          src: v.currentSrc,
-          error: v.error && `${v.error.code} ${v.error.message}`,
-        },
-        viewers: [...document.querySelectorAll(viewers)].map((li) => li.textContent.trim().replace(/\s+/g, ' ')),
-        connected: call('connected'),
-        error_ms: call('error_ms'),
-        serverNow: call('serverNow'),
-        wall: Date.now(),
-        state: call('state'),
-      };
-    }, { video: VIDEO, viewers: VIEWERS });
-    return `${label}: ${JSON.stringify(d)}`;
-  } catch (err) {
-    return `${label}: (could not read the page: ${err.message.split('\n')[0]})`;
-  }
-}
-
-/**
- * How far A's player is ahead of B's, in seconds, at the same instant:
- * tA − tB − (wallA − wallB)/1000 at rate 1, with both samples taken together.
- */
-async function syncError(pageA, pageB) {
-  const [a, b] = await Promise.all([sample(pageA), sample(pageB)]);
-  if (!a || !b) return { a, b, error: null };
-  return { a, b, error: a.t - b.t - (a.wall - b.wall) / 1000 };
-}
-
-/** From `/`, adds the bundled 90 s sample and returns the absolute invite URL its page shows. */
-async function addSampleVideo(page) {
-  const home = await page.goto(`${h.baseUrl}/`);
-  assert.ok(home && home.ok(), `GET / answered ${home && home.status()}`);
-  const button = page.locator(SAMPLE_BUTTON);
-  await button.waitFor({ timeout: WAIT_MS });
-  await Promise.all([
-    page.waitForURL(/\/videos\/[^/?#]+\/?(?:[?#].*)?$/, { timeout: WAIT_MS }),
-    button.click(),
-  ]);
-  const href = await page.locator(INVITE_LINK).getAttribute('href', { timeout: WAIT_MS });
-  let invite;
-  try {
-    invite = new URL(href);
-  } catch {
-    assert.fail(`${INVITE_LINK} on ${page.url()} should hold an absolute URL, has href=${JSON.stringify(href)}`);
-  }
-  assert.equal(
-    invite.origin,
-    new URL(h.baseUrl).origin,
-    `the invite link ${href} should point at the server that was asked (${h.baseUrl})`,
-  );
-  return invite.href;
-}
+// ---------------------------------------------------------------- helpers
 
 /** Asks for a WebSocket upgrade of `path` with the given Origin; resolves with the HTTP status. */
 function upgradeStatus(path, origin) {
@@ -272,7 +121,7 @@ scenario('two viewers of one invite link watch in lock-step', async (t) => {
   let invite;
   try {
     await step('the owner adds the bundled 90 s sample and gets an invite link', async () => {
-      invite = await addSampleVideo(pageA);
+      invite = await addSampleVideo(pageA, h.baseUrl);
       console.log(`invite link: ${invite}`);
     });
 
@@ -395,7 +244,7 @@ scenario('a WebSocket upgrade from a foreign origin is refused with 403', async 
     // The first test did not get that far: make a party of our own to learn its socket.
     const viewer = await h.newViewer('C');
     try {
-      const invite = await addSampleVideo(viewer.page);
+      const invite = await addSampleVideo(viewer.page, h.baseUrl);
       const [ws] = await Promise.all([
         viewer.page.waitForEvent('websocket', {
           predicate: (w) => new URL(w.url()).pathname.startsWith(PARTY_SOCKET_PATH),

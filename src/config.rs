@@ -14,6 +14,7 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub identity: IdentitySettings,
     pub library: LibrarySettings,
+    pub chat: ChatSettings,
     pub realtime: RealtimeSettings,
     pub sync: SyncSettings,
     pub log: LogSettings,
@@ -53,6 +54,17 @@ pub struct LibrarySettings {
     pub max_title_chars: usize,
     pub max_url_bytes: usize,
     pub max_videos_per_user: usize,
+    pub max_playlists_per_user: usize,
+    pub max_playlist_items: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChatSettings {
+    pub max_chars: usize,
+    pub history: usize,
+    pub per_window: u32,
+    pub window_secs: u64,
+    pub departure_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,6 +203,12 @@ impl Settings {
         }
         if self.library.page_size == 0 || self.library.max_title_chars == 0 {
             return bad("library.page_size and max_title_chars must be at least 1");
+        }
+        if self.chat.max_chars == 0 || self.chat.history == 0 || self.chat.per_window == 0 || self.chat.window_secs == 0 {
+            return bad("chat.max_chars, history, per_window and window_secs must be at least 1");
+        }
+        if self.library.max_playlist_items == 0 {
+            return bad("library.max_playlist_items must be at least 1");
         }
         if self.redis.key_prefix.is_empty() {
             return bad("redis.key_prefix must not be empty");

@@ -27,6 +27,23 @@ impl std::fmt::Display for VideoId {
     }
 }
 
+/// A playlist's auto-incrementing id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PlaylistId(pub u64);
+
+impl PlaylistId {
+    /// A positive decimal number, as found in `/playlists/{id}`.
+    pub fn parse(text: &str) -> Option<Self> {
+        VideoId::parse(text).map(|v| Self(v.0))
+    }
+}
+
+impl std::fmt::Display for PlaylistId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// An invite key: 128 random bits, URL-safe base64 (22 characters).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct InviteKey(String);

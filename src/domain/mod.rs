@@ -6,7 +6,7 @@ mod ids;
 mod media;
 mod text;
 
-pub use ids::{InviteKey, UserId, VideoId};
+pub use ids::{InviteKey, PlaylistId, UserId, VideoId};
 pub use media::{
     is_youtube_id, parse_offset, MediaKind, MediaSource, MediaUrlError, ACCEPTED, SAMPLES,
 };

@@ -39,6 +39,8 @@ pub struct HomeForms {
     pub add_error: Option<String>,
     pub name: Option<String>,
     pub name_error: Option<String>,
+    pub playlist_title: String,
+    pub playlist_error: Option<String>,
 }
 
 /// Notices the home page can show after a redirect; anything else in `?notice=` is ignored.
@@ -46,6 +48,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
     match code {
         "deleted" => Some("The video was deleted. Its invite link no longer works."),
         "renamed" => Some("Your display name was changed."),
+        "playlist_deleted" => Some("The playlist was deleted. Its invite link no longer works."),
         _ => None,
     }
 }
@@ -95,6 +98,13 @@ pub async fn render_home(
         .collect();
     let mut ctx = page_context(state, user);
     ctx.insert("videos", &items);
+    let (playlists, playlist_total) = state.managers.playlists.list(user.id, 0, state.settings.library.max_playlists_per_user).await?;
+    let playlists: Vec<LibraryItem> = playlists
+        .iter()
+        .map(|p| LibraryItem { id: p.id.0, title: p.title.clone(), kind: "playlist", watch_url: watch_url(req, &p.invite_key) })
+        .collect();
+    ctx.insert("playlists", &playlists);
+    ctx.insert("playlist_total", &playlist_total);
     ctx.insert("total", &library.total);
     ctx.insert("page", &page);
     ctx.insert("pages", &pages);

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::library::{self, AddError};
 use super::pages::{render_home, HomeForms};
-use super::{check_form, page_context, render, watch_url};
+use super::{check_form, page_context, render, see_other, watch_url};
 use crate::domain::{MediaSource, VideoId, VideoTitle};
 use crate::error::PageError;
 use crate::identity::CurrentUser;
@@ -19,12 +19,6 @@ pub struct AddForm {
     csrf_token: String,
     url: String,
     title: Option<String>,
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header(("Location", location))
-        .finish()
 }
 
 fn added(result: Result<Video, AddError>) -> Result<Result<HttpResponse, String>, PageError> {

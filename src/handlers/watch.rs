@@ -1,4 +1,5 @@
-//! The watch page and its WebSocket, both reached by invite key.
+//! The watch page and its WebSocket, both reached by invite key, for a video's party or a
+//! playlist's.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -7,8 +8,21 @@ use super::{page_context, render};
 use crate::domain::InviteKey;
 use crate::error::PageError;
 use crate::identity::CurrentUser;
-use crate::realtime::session::{self, SessionContext};
+use crate::managers::{PartyId, StoreError};
+use crate::realtime::session::{self, SessionContext, Subject};
 use crate::startup::AppState;
+
+/// What an invite key opens, if anything (a stale key that still resolves is refused).
+pub async fn subject_of(state: &AppState, key: &InviteKey) -> Result<Option<Subject>, StoreError> {
+    let managers = &state.managers;
+    Ok(match managers.invites.resolve(key).await? {
+        Some(PartyId::Video(id)) => managers.videos.get(id).await?.filter(|v| &v.invite_key == key).map(Subject::Video),
+        Some(PartyId::Playlist(id)) => {
+            managers.playlists.get(id).await?.filter(|p| &p.invite_key == key).map(Subject::Playlist)
+        }
+        None => None,
+    })
+}
 
 pub async fn watch_page(
     req: HttpRequest,
@@ -17,18 +31,25 @@ pub async fn watch_page(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let key = InviteKey::parse(&path).ok_or(PageError::NotFound)?;
-    let video = state
-        .managers
-        .videos
-        .by_invite(&key)
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let subject = subject_of(&state, &key).await?.ok_or(PageError::NotFound)?;
     let mut ctx = page_context(&state, &user.0);
-    ctx.insert("video", &video.info());
+    match &subject {
+        Subject::Video(video) => {
+            ctx.insert("party_kind", "video");
+            ctx.insert("title", &video.title);
+            ctx.insert("video", &video.info());
+            ctx.insert("owner_url", &format!("/videos/{}", video.id));
+        }
+        Subject::Playlist(playlist) => {
+            ctx.insert("party_kind", "playlist");
+            ctx.insert("title", &playlist.title);
+            ctx.insert("owner_url", &format!("/playlists/{}", playlist.id));
+        }
+    }
     ctx.insert("ws_path", &format!("/ws/watch/{}", key.as_str()));
     ctx.insert("watch_url", &super::watch_url(&req, &key));
-    ctx.insert("is_owner", &(video.owner == user.0.id));
-    ctx.insert("owner_url", &format!("/videos/{}", video.id));
+    ctx.insert("is_owner", &(subject.owner() == user.0.id));
+    ctx.insert("max_chat_chars", &state.settings.chat.max_chars);
     render(&state, "watch.html", &ctx, StatusCode::OK)
 }
 
@@ -48,13 +69,8 @@ pub async fn watch_socket(
             "message": "this origin may not open party connections"
         })));
     }
-    let video = match InviteKey::parse(&path) {
-        Some(key) => state
-            .managers
-            .videos
-            .by_invite(&key)
-            .await
-            .map_err(crate::error::StoreFailure)?,
+    let subject = match InviteKey::parse(&path) {
+        Some(key) => subject_of(&state, &key).await.map_err(crate::error::StoreFailure)?,
         None => None,
     };
     let (response, session, stream) = actix_ws::handle(&req, body)?;
@@ -67,9 +83,10 @@ pub async fn watch_socket(
         managers: state.managers.clone(),
         hub: state.hub.clone(),
         settings: state.settings.realtime.clone(),
+        chat: state.settings.chat.clone(),
         node_id: state.node_id.clone(),
         max_title_chars: state.settings.library.max_title_chars,
     };
-    actix_web::rt::spawn(session::run(ctx, session, stream, user.0, video));
+    actix_web::rt::spawn(session::run(ctx, session, stream, user.0, subject));
     Ok(response)
 }

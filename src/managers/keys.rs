@@ -9,12 +9,23 @@
 //! | `video:next_id` | string | forever | last video id handed out |
 //! | `video:{id}` | hash | until deleted | `owner`, `kind`, `source`, `start_ms`, `title`, `invite_key`, `created_ms` |
 //! | `user:{id}:videos` | sorted set | forever | video ids scored by creation time (ms) |
-//! | `invite:{key}` | string | until rotated or deleted | party id (`video:{id}`) |
-//! | `party:{party}:state` | hash | until the video is deleted | the playback state (see `sync`) |
+//! | `playlist:next_id` | string | forever | last playlist id handed out |
+//! | `playlist:{id}` | hash | until deleted | `owner`, `title`, `invite_key`, `created_ms`, `next_item` |
+//! | `playlist:{id}:items` | hash | until deleted | item id → item JSON (`kind`, `source`, `title`, `start_ms`) |
+//! | `playlist:{id}:order` | list | until deleted | item ids in play order |
+//! | `user:{id}:playlists` | sorted set | forever | playlist ids scored by creation time (ms) |
+//! | `invite:{key}` | string | until rotated or deleted | party id (`video:{id}` or `playlist:{id}`) |
+//! | `party:{party}:state` | hash | until the party is deleted | the playback state (see `sync`) |
 //! | `party:{party}:conns` | hash | while anyone watches | connection id → presence entry (JSON) |
+//! | `party:{party}:settings` | hash | until the party is deleted | `control` (`everyone` or `promoted`) |
+//! | `party:{party}:controllers` | set | until the party is deleted | user ids the owner promoted |
+//! | `party:{party}:chat` | list | until the party is deleted | the last `chat_history` messages (JSON), oldest first |
+//! | `party:{party}:chat_seq` | string | until the party is deleted | last chat message id |
+//! | `party:{party}:departed` | hash | until the party is deleted | user id → when their last connection closed (ms) |
+//! | `chatrate:{user}` | string | `chat_window_secs` | messages the user sent in the current window |
 //! | channel `events:{party}` | pub/sub | — | frames for every viewer of the party, on every node |
 //!
-//! `{party}` is `video:{id}`.
+//! `{party}` is `video:{id}` or `playlist:{id}`.
 
 /// Builds keys under one prefix.
 #[derive(Debug, Clone)]
@@ -60,6 +71,63 @@ impl Keys {
 
     pub fn user_videos(&self, user: u64) -> String {
         format!("{}user:{user}:videos", self.prefix)
+    }
+
+    pub fn playlist_next_id(&self) -> String {
+        format!("{}playlist:next_id", self.prefix)
+    }
+
+    pub fn playlist(&self, id: u64) -> String {
+        format!("{}playlist:{id}", self.prefix)
+    }
+
+    pub fn playlist_items(&self, id: u64) -> String {
+        format!("{}playlist:{id}:items", self.prefix)
+    }
+
+    pub fn playlist_order(&self, id: u64) -> String {
+        format!("{}playlist:{id}:order", self.prefix)
+    }
+
+    pub fn user_playlists(&self, user: u64) -> String {
+        format!("{}user:{user}:playlists", self.prefix)
+    }
+
+    pub fn party_settings(&self, party: &str) -> String {
+        format!("{}party:{party}:settings", self.prefix)
+    }
+
+    pub fn party_controllers(&self, party: &str) -> String {
+        format!("{}party:{party}:controllers", self.prefix)
+    }
+
+    pub fn party_chat(&self, party: &str) -> String {
+        format!("{}party:{party}:chat", self.prefix)
+    }
+
+    pub fn party_chat_seq(&self, party: &str) -> String {
+        format!("{}party:{party}:chat_seq", self.prefix)
+    }
+
+    pub fn party_departed(&self, party: &str) -> String {
+        format!("{}party:{party}:departed", self.prefix)
+    }
+
+    pub fn chat_rate(&self, user: u64) -> String {
+        format!("{}chatrate:{user}", self.prefix)
+    }
+
+    /// Every key that belongs to a party (deleted with it).
+    pub fn party_keys(&self, party: &str) -> Vec<String> {
+        vec![
+            self.party_state(party),
+            self.party_conns(party),
+            self.party_settings(party),
+            self.party_controllers(party),
+            self.party_chat(party),
+            self.party_chat_seq(party),
+            self.party_departed(party),
+        ]
     }
 
     pub fn invite(&self, key: &str) -> String {

@@ -5,17 +5,23 @@
 //! and reconnects by itself). Multi-key changes are Lua scripts in `scripts/`, so they are
 //! atomic, and they publish party events in the same step as the change they announce.
 
+mod chat;
 mod clock;
+mod invites;
 mod keys;
 mod party;
+mod playlists;
 mod users;
 mod videos;
 
+pub use chat::{clean_chat_text, format_position, ChatKind, ChatManager, ChatMessage, ChatTextError, Posted};
 pub use clock::ServerClock;
+pub use invites::InvitesManager;
 pub use keys::Keys;
 pub use party::{
-    CommandOutcome, PartyId, PartyManager, PresenceEntry, ViewerStatus, ViewerSummary,
+    CommandResult, ControlMode, PartyId, PartyManager, Permissions, PresenceEntry, ViewerStatus, ViewerSummary,
 };
+pub use playlists::{Playlist, PlaylistError, PlaylistItem, PlaylistView, PlaylistsManager};
 pub use users::{AuthToken, User, UsersManager};
 pub use videos::{LibraryPage, Video, VideosManager};
 
@@ -41,7 +47,10 @@ pub fn now_ms() -> u64 {
 pub struct Managers {
     pub users: UsersManager,
     pub videos: VideosManager,
+    pub playlists: PlaylistsManager,
     pub party: PartyManager,
+    pub chat: ChatManager,
+    pub invites: InvitesManager,
     pub clock: std::sync::Arc<ServerClock>,
     pub keys: Keys,
     /// Kept for readiness checks.
@@ -58,7 +67,10 @@ impl Managers {
                 settings.identity.token_grace_secs,
             ),
             videos: VideosManager::new(conn.clone(), keys.clone()),
+            playlists: PlaylistsManager::new(conn.clone(), keys.clone()),
             party: PartyManager::new(conn.clone(), keys.clone(), settings.sync.clone()),
+            chat: ChatManager::new(conn.clone(), keys.clone(), settings.chat.clone()),
+            invites: InvitesManager::new(conn.clone(), keys.clone()),
             clock: std::sync::Arc::new(ServerClock::default()),
             keys,
             conn,

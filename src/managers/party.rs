@@ -1,8 +1,9 @@
-//! Parties: the playback state (changed only by the command script) and presence.
+//! Parties: the playback state (changed only by the command script), who may control,
+//! presence, and departures.
 //!
 //! Presence is kept per connection (`party:{party}:conns`, connection id → entry) and
 //! summarised per person, so a reload — a new connection before the old one closes — never
-//! counts or removes a person twice.
+//! counts or removes a person twice. Names in the summary are read fresh from the users.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Keys, StoreError};
 use crate::config::SyncSettings;
-use crate::domain::{UserId, VideoId};
+use crate::domain::{PlaylistId, UserId, VideoId};
 use crate::realtime::protocol::ServerMessage;
 use crate::sync::{Command, PlaybackState};
 
@@ -21,12 +22,30 @@ use crate::sync::{Command, PlaybackState};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PartyId {
     Video(VideoId),
+    Playlist(PlaylistId),
 }
 
 impl PartyId {
     pub fn parse(text: &str) -> Option<Self> {
-        let id = text.strip_prefix("video:")?;
-        VideoId::parse(id).map(Self::Video)
+        if let Some(id) = text.strip_prefix("video:") {
+            return VideoId::parse(id).map(Self::Video);
+        }
+        PlaylistId::parse(text.strip_prefix("playlist:")?).map(Self::Playlist)
+    }
+
+    /// The hash that owns the party (the video or the playlist).
+    pub fn root_key(&self, keys: &Keys) -> String {
+        match self {
+            Self::Video(id) => keys.video(id.0),
+            Self::Playlist(id) => keys.playlist(id.0),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Video(_) => "video",
+            Self::Playlist(_) => "playlist",
+        }
     }
 }
 
@@ -34,6 +53,7 @@ impl std::fmt::Display for PartyId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Video(id) => write!(f, "video:{id}"),
+            Self::Playlist(id) => write!(f, "playlist:{id}"),
         }
     }
 }
@@ -67,23 +87,60 @@ pub struct ViewerSummary {
     pub status: ViewerStatus,
 }
 
-/// The result of a command: the state after it, and whether it changed anything.
-#[derive(Debug, Clone)]
-pub struct CommandOutcome {
-    pub changed: bool,
-    pub state: PlaybackState,
-    /// The `state` frame as published, for a caller that must send it itself.
-    pub frame: String,
+/// Who may control playback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlMode {
+    /// Every viewer (the default).
+    Everyone,
+    /// The owner and the viewers they promoted.
+    Promoted,
 }
 
-/// Playback state and presence of parties.
+impl ControlMode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Everyone => "everyone",
+            Self::Promoted => "promoted",
+        }
+    }
+}
+
+/// A party's control settings, as every viewer sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Permissions {
+    pub mode: ControlMode,
+    pub owner_id: UserId,
+    /// Viewers the owner promoted (they keep it when the mode changes back and forth).
+    pub controllers: Vec<UserId>,
+}
+
+impl Permissions {
+    pub fn can_control(&self, user: UserId) -> bool {
+        self.mode == ControlMode::Everyone || user == self.owner_id || self.controllers.contains(&user)
+    }
+}
+
+/// The result of a command.
+#[derive(Debug, Clone)]
+pub enum CommandResult {
+    /// Applied (or a no-op): the state after it, and the frame as published.
+    Applied { changed: bool, state: PlaybackState, frame: String },
+    /// Refused with a protocol error code; nothing changed.
+    Refused(String),
+    /// The party no longer exists.
+    Gone,
+}
+
+/// Playback state, permissions and presence of parties.
 #[derive(Clone)]
 pub struct PartyManager {
     conn: ConnectionManager,
     keys: Keys,
     sync: SyncSettings,
     command: Arc<redis::Script>,
-    join: Arc<redis::Script>,
+    /// Writes a hash field only while the party exists.
+    hset_live: Arc<redis::Script>,
 }
 
 impl PartyManager {
@@ -92,134 +149,197 @@ impl PartyManager {
             conn,
             keys,
             sync,
-            command: Arc::new(redis::Script::new(include_str!(
-                "scripts/party_command.lua"
-            ))),
-            join: Arc::new(redis::Script::new(include_str!("scripts/join_party.lua"))),
+            command: Arc::new(redis::Script::new(include_str!("scripts/party_command.lua"))),
+            hset_live: Arc::new(redis::Script::new(include_str!("scripts/hset_if_exists.lua"))),
         }
     }
 
-    fn media_key(&self, party: PartyId) -> String {
-        match party {
-            PartyId::Video(id) => self.keys.video(id.0),
-        }
-    }
-
-    async fn run(
-        &self,
-        party: PartyId,
-        name: &str,
-        value: f64,
-        by: &str,
-    ) -> Result<Option<CommandOutcome>, StoreError> {
+    async fn run(&self, party: PartyId, name: &str, value: &str, user: UserId, by: &str) -> Result<CommandResult, StoreError> {
         let mut conn = self.conn.clone();
-        let party_name = party.to_string();
+        let p = party.to_string();
+        let (items, order) = match party {
+            PartyId::Playlist(id) => (self.keys.playlist_items(id.0), self.keys.playlist_order(id.0)),
+            PartyId::Video(_) => (party.root_key(&self.keys), party.root_key(&self.keys)),
+        };
         let result: Result<(i64, String), redis::RedisError> = self
             .command
-            .key(self.keys.party_state(&party_name))
-            .key(self.media_key(party))
+            .key(self.keys.party_state(&p))
+            .key(party.root_key(&self.keys))
+            .key(self.keys.party_settings(&p))
+            .key(self.keys.party_controllers(&p))
+            .key(items)
+            .key(order)
             .arg(name)
             .arg(value)
             .arg(by)
             .arg(self.sync.play_lead_ms)
             .arg(self.sync.pause_tolerance_ms)
-            .arg(self.keys.events(&party_name))
-            .arg(&party_name)
+            .arg(self.keys.events(&p))
+            .arg(&p)
+            .arg(user)
+            .arg(party.kind())
             .invoke_async(&mut conn)
             .await;
         let (changed, frame) = match result {
             Ok(reply) => reply,
-            Err(err) if err.code() == Some("WW_NOT_FOUND") => return Ok(None),
+            Err(err) if err.code() == Some("WW_NOT_FOUND") => return Ok(CommandResult::Gone),
             Err(err) => return Err(err.into()),
         };
+        if changed < 0 {
+            return Ok(CommandResult::Refused(frame));
+        }
         let state = parse_state_frame(&frame)?;
-        Ok(Some(CommandOutcome {
-            changed: changed == 1,
-            state,
-            frame,
-        }))
+        Ok(CommandResult::Applied { changed: changed == 1, state, frame })
     }
 
     /// The current state (created on first use); `None` when the party is gone.
     pub async fn state(&self, party: PartyId) -> Result<Option<PlaybackState>, StoreError> {
-        Ok(self.run(party, "state", 0.0, "").await?.map(|o| o.state))
+        match self.run(party, "state", "0", 0, "").await? {
+            CommandResult::Applied { state, .. } => Ok(Some(state)),
+            _ => Ok(None),
+        }
     }
 
-    /// Applies a validated command on the Redis clock, stores and publishes the new state.
-    pub async fn apply(
-        &self,
-        party: PartyId,
-        command: Command,
-        by: &str,
-    ) -> Result<Option<CommandOutcome>, StoreError> {
+    /// Applies a validated command from `user` on the Redis clock; a change is stored and
+    /// published in the same step.
+    pub async fn apply(&self, party: PartyId, command: Command, user: UserId, by: &str) -> Result<CommandResult, StoreError> {
         let (name, value) = command.script_args();
-        self.run(party, name, value, by).await
+        self.run(party, name, &value, user, by).await
+    }
+
+    /// After a playlist edit: if the current item is gone, move to `fallback` (or the first).
+    pub async fn refresh(&self, party: PartyId, fallback: Option<u64>) -> Result<CommandResult, StoreError> {
+        self.run(party, "refresh", &fallback.unwrap_or(0).to_string(), 0, "").await
+    }
+
+    pub async fn permissions(&self, party: PartyId) -> Result<Option<Permissions>, StoreError> {
+        let mut conn = self.conn.clone();
+        let p = party.to_string();
+        let (owner, mode, controllers): (Option<UserId>, Option<String>, Vec<UserId>) = redis::pipe()
+            .hget(party.root_key(&self.keys), "owner")
+            .hget(self.keys.party_settings(&p), "control")
+            .smembers(self.keys.party_controllers(&p))
+            .query_async(&mut conn)
+            .await?;
+        let Some(owner_id) = owner else { return Ok(None) };
+        let mode = if mode.as_deref() == Some("promoted") { ControlMode::Promoted } else { ControlMode::Everyone };
+        let mut controllers = controllers;
+        controllers.sort_unstable();
+        Ok(Some(Permissions { mode, owner_id, controllers }))
+    }
+
+    /// Changes who may control, then tells every viewer.
+    pub async fn set_mode(&self, party: PartyId, mode: ControlMode) -> Result<(), StoreError> {
+        let key = self.keys.party_settings(&party.to_string());
+        if self.hset_live(party, key, "control", mode.as_str()).await? {
+            self.publish_permissions(party).await?;
+        }
+        Ok(())
+    }
+
+    /// Promotes (`true`) or demotes a viewer, then tells every viewer.
+    pub async fn set_controller(&self, party: PartyId, user: UserId, promoted: bool) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.keys.party_controllers(&party.to_string());
+        if promoted {
+            conn.sadd::<_, _, ()>(key, user).await?;
+        } else {
+            conn.srem::<_, _, ()>(key, user).await?;
+        }
+        self.publish_permissions(party).await
+    }
+
+    async fn publish_permissions(&self, party: PartyId) -> Result<(), StoreError> {
+        if let Some(permissions) = self.permissions(party).await? {
+            self.publish(party, &ServerMessage::Permissions { permissions }.to_json()).await?;
+        }
+        Ok(())
+    }
+
+    /// Sets `field` of `key` only while the party exists; `false` when it is gone.
+    async fn hset_live(&self, party: PartyId, key: String, field: &str, value: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let written: i64 = self
+            .hset_live
+            .key(key)
+            .key(party.root_key(&self.keys))
+            .arg(field)
+            .arg(value)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(written == 1)
     }
 
     /// Records a connection; `false` when the party no longer exists.
-    pub async fn join(
-        &self,
-        party: PartyId,
-        conn_id: &str,
-        entry: &PresenceEntry,
-    ) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
+    pub async fn join(&self, party: PartyId, conn_id: &str, entry: &PresenceEntry) -> Result<bool, StoreError> {
         let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let joined: i64 = self
-            .join
-            .key(self.keys.party_conns(&party.to_string()))
-            .key(self.media_key(party))
-            .arg(conn_id)
-            .arg(json)
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(joined == 1)
+        self.hset_live(party, self.keys.party_conns(&party.to_string()), conn_id, &json).await
     }
 
-    /// Updates a connection's status (only if it is still recorded).
-    pub async fn set_status(
-        &self,
-        party: PartyId,
-        conn_id: &str,
-        entry: &PresenceEntry,
-    ) -> Result<bool, StoreError> {
+    /// Updates a connection's presence record (only while the party exists).
+    pub async fn update_presence(&self, party: PartyId, conn_id: &str, entry: &PresenceEntry) -> Result<bool, StoreError> {
         self.join(party, conn_id, entry).await
     }
 
     pub async fn leave(&self, party: PartyId, conn_id: &str) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        conn.hdel::<_, _, ()>(self.keys.party_conns(&party.to_string()), conn_id)
-            .await?;
+        conn.hdel::<_, _, ()>(self.keys.party_conns(&party.to_string()), conn_id).await?;
         Ok(())
     }
 
-    /// The people watching, one entry per person, in order of arrival.
+    /// The people watching, one entry per person, in order of arrival, with current names.
     pub async fn viewers(&self, party: PartyId) -> Result<Vec<ViewerSummary>, StoreError> {
         let mut conn = self.conn.clone();
-        let raw: HashMap<String, String> = conn
-            .hgetall(self.keys.party_conns(&party.to_string()))
-            .await?;
-        let mut entries: Vec<PresenceEntry> = raw
-            .values()
-            .filter_map(|v| serde_json::from_str(v).ok())
-            .collect();
+        let raw: HashMap<String, String> = conn.hgetall(self.keys.party_conns(&party.to_string())).await?;
+        let mut entries: Vec<PresenceEntry> = raw.values().filter_map(|v| serde_json::from_str(v).ok()).collect();
         entries.sort_by_key(|e| e.since);
-        Ok(summarise(&entries))
+        let mut people = summarise(&entries);
+        if !people.is_empty() {
+            let mut pipe = redis::pipe();
+            for person in &people {
+                pipe.hget(self.keys.user(person.user_id), "name");
+            }
+            let names: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
+            for (person, name) in people.iter_mut().zip(names) {
+                if let Some(name) = name {
+                    person.name = name;
+                }
+            }
+        }
+        Ok(people)
     }
 
     /// Publishes the viewer list to every node.
     pub async fn publish_viewers(&self, party: PartyId) -> Result<(), StoreError> {
         let viewers = self.viewers(party).await?;
-        self.publish(party, &ServerMessage::Viewers { viewers }.to_json())
-            .await
+        self.publish(party, &ServerMessage::Viewers { viewers }.to_json()).await
     }
 
     /// Publishes a frame to every viewer of a party, on every node.
     pub async fn publish(&self, party: PartyId, frame: &str) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        conn.publish::<_, _, ()>(self.keys.events(&party.to_string()), frame)
-            .await?;
+        conn.publish::<_, _, ()>(self.keys.events(&party.to_string()), frame).await?;
         Ok(())
+    }
+
+    /// Notes when a person's last connection closed.
+    pub async fn mark_departed(&self, party: PartyId, user: UserId, at_ms: u64) -> Result<bool, StoreError> {
+        let key = self.keys.party_departed(&party.to_string());
+        self.hset_live(party, key, &user.to_string(), &at_ms.to_string()).await
+    }
+
+    /// When the person last left, and forgets it (they are back, or announced as gone).
+    pub async fn take_departure(&self, party: PartyId, user: UserId) -> Result<Option<u64>, StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.keys.party_departed(&party.to_string());
+        let (at, _): (Option<u64>, i64) = redis::pipe().atomic().hget(&key, user).hdel(&key, user).query_async(&mut conn).await?;
+        Ok(at)
+    }
+
+    /// When the person last left, without forgetting it.
+    pub async fn departure(&self, party: PartyId, user: UserId) -> Result<Option<u64>, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(conn.hget(self.keys.party_departed(&party.to_string()), user).await?)
     }
 }
 
@@ -262,13 +382,7 @@ mod tests {
     use super::*;
 
     fn entry(user_id: u64, since: u64, status: ViewerStatus) -> PresenceEntry {
-        PresenceEntry {
-            user_id,
-            name: format!("U{user_id}"),
-            node: "n".into(),
-            status,
-            since,
-        }
+        PresenceEntry { user_id, name: format!("U{user_id}"), node: "n".into(), status, since }
     }
 
     #[test]
@@ -287,9 +401,20 @@ mod tests {
 
     #[test]
     fn party_ids_round_trip() {
-        let id = PartyId::Video(VideoId(12));
-        assert_eq!(PartyId::parse(&id.to_string()), Some(id));
+        for id in [PartyId::Video(VideoId(12)), PartyId::Playlist(PlaylistId(3))] {
+            assert_eq!(PartyId::parse(&id.to_string()), Some(id));
+        }
         assert_eq!(PartyId::parse("video:x"), None);
-        assert_eq!(PartyId::parse("playlist:1"), None);
+        assert_eq!(PartyId::parse("room:1"), None);
+    }
+
+    #[test]
+    fn the_owner_and_promoted_viewers_may_control_in_promoted_mode() {
+        let mut p = Permissions { mode: ControlMode::Everyone, owner_id: 1, controllers: vec![3] };
+        assert!(p.can_control(2));
+        p.mode = ControlMode::Promoted;
+        assert!(p.can_control(1));
+        assert!(p.can_control(3));
+        assert!(!p.can_control(2));
     }
 }

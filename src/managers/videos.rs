@@ -1,12 +1,10 @@
 //! Videos: a user's library, invite keys, renames, rotation and deletion.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-
 use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 
-use super::{now_ms, Keys, PartyId, StoreError};
+use super::{now_ms, InvitesManager, Keys, PartyId, StoreError};
 use crate::domain::{InviteKey, MediaKind, MediaSource, UserId, VideoId, VideoTitle};
 use crate::realtime::protocol::{CloseReason, ServerMessage, VideoInfo};
 
@@ -74,19 +72,15 @@ pub struct LibraryPage {
 pub struct VideosManager {
     conn: ConnectionManager,
     keys: Keys,
-    rotate: Arc<redis::Script>,
-    delete: Arc<redis::Script>,
+    invites: InvitesManager,
 }
 
 impl VideosManager {
     pub fn new(conn: ConnectionManager, keys: Keys) -> Self {
         Self {
+            invites: InvitesManager::new(conn.clone(), keys.clone()),
             conn,
             keys,
-            rotate: Arc::new(redis::Script::new(include_str!(
-                "scripts/rotate_invite.lua"
-            ))),
-            delete: Arc::new(redis::Script::new(include_str!("scripts/delete_video.lua"))),
         }
     }
 
@@ -155,15 +149,6 @@ impl VideosManager {
         Ok(self.get(id).await?.filter(|v| v.owner == user))
     }
 
-    /// The video an invite key opens.
-    pub async fn by_invite(&self, key: &InviteKey) -> Result<Option<Video>, StoreError> {
-        let mut conn = self.conn.clone();
-        let party: Option<String> = conn.get(self.keys.invite(key.as_str())).await?;
-        match party.as_deref().and_then(PartyId::parse) {
-            Some(PartyId::Video(id)) => Ok(self.get(id).await?.filter(|v| &v.invite_key == key)),
-            None => Ok(None),
-        }
-    }
 
     /// A page (0-based) of a user's library, newest first.
     pub async fn list(
@@ -234,41 +219,11 @@ impl VideosManager {
 
     /// Replaces the invite key; viewers on the old key are disconnected.
     pub async fn rotate_invite(&self, video: &Video) -> Result<Option<InviteKey>, StoreError> {
-        let mut conn = self.conn.clone();
-        let key = InviteKey::generate();
-        let party = video.party().to_string();
-        let frame = ServerMessage::closed(CloseReason::InviteRotated).to_json();
-        let done: Option<i64> = self
-            .rotate
-            .key(self.keys.video(video.id.0))
-            .key(self.keys.invite(key.as_str()))
-            .arg(key.as_str())
-            .arg(self.keys.invite(""))
-            .arg(self.keys.events(&party))
-            .arg(frame)
-            .arg(&party)
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(done.map(|_| key))
+        self.invites.rotate(video.party()).await
     }
 
     /// Deletes a video and everything of it; viewers are told. `false` if it was gone.
     pub async fn delete(&self, video: &Video) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
-        let party = video.party().to_string();
-        let frame = ServerMessage::closed(CloseReason::VideoDeleted).to_json();
-        let done: Option<i64> = self
-            .delete
-            .key(self.keys.video(video.id.0))
-            .key(self.keys.user_videos(video.owner))
-            .key(self.keys.party_state(&party))
-            .key(self.keys.party_conns(&party))
-            .arg(self.keys.invite(""))
-            .arg(video.id.0)
-            .arg(self.keys.events(&party))
-            .arg(frame)
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(done.is_some())
+        self.invites.delete(video.party(), self.keys.user_videos(video.owner), Vec::new(), CloseReason::VideoDeleted).await
     }
 }

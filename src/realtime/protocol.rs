@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{MediaKind, UserId};
-use crate::managers::ViewerSummary;
+use crate::managers::{ChatMessage, ControlMode, Permissions, PlaylistView, ViewerSummary};
 use crate::sync::PlaybackState;
 
 /// The protocol version this server speaks.
@@ -35,6 +35,28 @@ pub enum ClientMessage {
         duration_ms: f64,
         title: Option<String>,
     },
+    Chat {
+        text: String,
+    },
+    SetName {
+        name: String,
+    },
+    ControlMode {
+        mode: ControlMode,
+    },
+    Promote {
+        user_id: UserId,
+    },
+    Demote {
+        user_id: UserId,
+    },
+    Skip,
+    Jump {
+        item_id: u64,
+    },
+    Ended {
+        item_id: u64,
+    },
 }
 
 const CLIENT_TYPES: &[&str] = &[
@@ -47,6 +69,14 @@ const CLIENT_TYPES: &[&str] = &[
     "buffering",
     "ready",
     "media_info",
+    "chat",
+    "set_name",
+    "control_mode",
+    "promote",
+    "demote",
+    "skip",
+    "jump",
+    "ended",
 ];
 
 /// Why a frame could not be understood.
@@ -83,7 +113,12 @@ impl ClientMessage {
     pub fn is_command(&self) -> bool {
         matches!(
             self,
-            Self::Play | Self::Pause { .. } | Self::Seek { .. } | Self::Rate { .. }
+            Self::Play
+                | Self::Pause { .. }
+                | Self::Seek { .. }
+                | Self::Rate { .. }
+                | Self::Skip
+                | Self::Jump { .. }
         )
     }
 }
@@ -108,6 +143,9 @@ pub struct You {
 }
 
 /// What the server sends. `state` frames are built by the command script in Redis.
+// Messages are built, serialized once and dropped; the size of the largest variant costs
+// nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
@@ -119,7 +157,12 @@ pub enum ServerMessage {
         server_ms: f64,
         state: PlaybackState,
         viewers: Vec<ViewerSummary>,
-        video: VideoInfo,
+        /// The video, for a video's party.
+        video: Option<VideoInfo>,
+        /// The playlist, for a playlist's party.
+        playlist: Option<PlaylistView>,
+        permissions: Permissions,
+        chat: Vec<ChatMessage>,
     },
     Pong {
         id: u64,
@@ -133,6 +176,15 @@ pub enum ServerMessage {
     },
     Video {
         video: VideoInfo,
+    },
+    Playlist {
+        playlist: PlaylistView,
+    },
+    Permissions {
+        permissions: Permissions,
+    },
+    Chat {
+        message: ChatMessage,
     },
     Error {
         code: &'static str,
@@ -172,6 +224,7 @@ pub enum CloseReason {
     InviteRotated,
     InviteInvalid,
     VideoDeleted,
+    PlaylistDeleted,
     ServerShutdown,
     ProtocolUnsupported,
     HelloTimeout,
@@ -188,7 +241,7 @@ impl CloseReason {
             Self::HeartbeatTimeout => 4000,
             Self::InviteRotated => 4001,
             Self::ProtocolUnsupported => 4002,
-            Self::InviteInvalid | Self::VideoDeleted => 4004,
+            Self::InviteInvalid | Self::VideoDeleted | Self::PlaylistDeleted => 4004,
             Self::HelloTimeout => 4008,
         }
     }
@@ -200,6 +253,7 @@ impl CloseReason {
                 "This invite link does not work: it was replaced or the video was removed."
             }
             Self::VideoDeleted => "The host removed this video. The party is over.",
+            Self::PlaylistDeleted => "The host removed this playlist. The party is over.",
             Self::ServerShutdown => "The server is restarting; reconnecting.",
             Self::ProtocolUnsupported => "This page is out of date. Reload it.",
             Self::HelloTimeout => "The connection did not introduce itself in time.",

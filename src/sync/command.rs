@@ -23,6 +23,12 @@ pub enum Command {
     Duration {
         duration_ms: f64,
     },
+    /// Playlists: go to the next item.
+    Skip,
+    /// Playlists: go to this item.
+    Jump { item: u64 },
+    /// Playlists: a player reached the end of this item.
+    Ended { item: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,20 +94,23 @@ impl Command {
         })
     }
 
-    /// The name and numeric argument handed to the command script.
-    pub fn script_args(&self) -> (&'static str, f64) {
+    /// The name and argument handed to the command script.
+    pub fn script_args(&self) -> (&'static str, String) {
         match *self {
-            Self::Play => ("play", 0.0),
-            Self::Pause { position_ms } => ("pause", position_ms.unwrap_or(-1.0)),
-            Self::Seek { position_ms } => ("seek", position_ms),
-            Self::Rate { rate } => ("rate", rate),
-            Self::Duration { duration_ms } => ("duration", duration_ms),
+            Self::Play => ("play", "0".into()),
+            Self::Pause { position_ms } => ("pause", position_ms.unwrap_or(-1.0).to_string()),
+            Self::Seek { position_ms } => ("seek", position_ms.to_string()),
+            Self::Rate { rate } => ("rate", rate.to_string()),
+            Self::Duration { duration_ms } => ("duration", duration_ms.to_string()),
+            Self::Skip => ("skip", "0".into()),
+            Self::Jump { item } => ("jump", item.to_string()),
+            Self::Ended { item } => ("ended", item.to_string()),
         }
     }
 
-    /// Whether this command changes what viewers see (and so needs control permission).
+    /// Whether this command is a viewer controlling playback (and so needs permission).
     pub fn is_control(&self) -> bool {
-        !matches!(self, Self::Duration { .. })
+        !matches!(self, Self::Duration { .. } | Self::Ended { .. })
     }
 }
 
@@ -145,6 +154,15 @@ mod tests {
         for bad in [0.0, 0.2, 2.5, -1.0, f64::NAN] {
             assert_eq!(Command::rate(bad), Err(CommandError::InvalidRate), "{bad}");
         }
+    }
+
+    #[test]
+    fn script_arguments_are_plain_numbers() {
+        assert_eq!(Command::seek(42_000.0, None).unwrap().script_args(), ("seek", "42000".to_owned()));
+        assert_eq!(Command::Jump { item: 5 }.script_args(), ("jump", "5".to_owned()));
+        assert_eq!(Command::pause(None, None).unwrap().script_args(), ("pause", "-1".to_owned()));
+        assert!(!Command::Ended { item: 1 }.is_control());
+        assert!(Command::Skip.is_control());
     }
 
     #[test]

@@ -53,7 +53,9 @@ fn redis() -> &'static TestRedis {
 pub struct TestApp {
     pub address: String,
     pub host: String,
+    /// The main test user's client; its cookies live in `jar`.
     pub client: reqwest::Client,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     pub prefix: String,
     pub redis: redis::aio::MultiplexedConnection,
     pub settings: Settings,
@@ -99,10 +101,16 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .get_multiplexed_async_connection()
         .await
         .unwrap();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         host: format!("127.0.0.1:{port}"),
-        client: new_client(),
+        client: reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        jar,
         prefix: settings.redis.key_prefix.clone(),
         redis,
         settings,
@@ -169,6 +177,14 @@ impl TestApp {
         self.connect_with_origin(invite_key, Some(&self.address))
             .await
             .expect("the upgrade succeeds")
+    }
+
+    /// The identity cookie of the main test user (`client`), who owns `video()`.
+    pub fn owner_cookie(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        let header = self.jar.cookies(&self.address.parse().unwrap()).expect("the client has visited a page");
+        let header = header.to_str().unwrap();
+        header.split("; ").find_map(|c| c.strip_prefix("wewatch=")).expect("an identity cookie").to_owned()
     }
 
     /// A new guest's identity cookie value.

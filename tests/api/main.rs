@@ -2,8 +2,11 @@
 //! harness (one per test binary, on a unix socket in a temp dir; every test uses its own key
 //! prefix, so tests never see each other's data).
 
+mod chat;
 mod helpers;
 mod identity;
 mod pages;
+mod permissions;
+mod playlists;
 mod videos;
 mod websocket;

@@ -1,28 +1,47 @@
--- Applies one playback command to a party, atomically, on the Redis clock.
--- KEYS[1] = party:{party}:state   KEYS[2] = the party's media hash (video:{id})
--- ARGV[1] = command: state | play | pause | seek | rate | duration
--- ARGV[2] = its number (pause: the position the viewer saw, or -1; seek: position;
---           rate: rate; duration: duration), all in ms except the rate
--- ARGV[3] = display name of whoever sent it   ARGV[4] = play lead (ms)
--- ARGV[5] = pause tolerance (ms)   ARGV[6] = event channel   ARGV[7] = party id
--- Returns {changed (0/1), state frame JSON}. A change bumps seq, is stored, then published.
+-- Applies one command to a party, atomically, on the Redis clock.
+-- KEYS[1] = party:{party}:state      KEYS[2] = the party's root hash (video:{id} or playlist:{id})
+-- KEYS[3] = party:{party}:settings   KEYS[4] = party:{party}:controllers
+-- KEYS[5] = playlist:{id}:items      KEYS[6] = playlist:{id}:order   (unused for videos)
+-- ARGV[1] = command: state | play | pause | seek | rate | duration | skip | jump | ended | refresh
+-- ARGV[2] = its number (pause: the position the viewer saw, or -1; seek: position; rate: rate;
+--           duration: duration; jump / ended: item id; refresh: the item to fall back to)
+-- ARGV[3] = display name of the sender   ARGV[4] = play lead (ms)   ARGV[5] = pause tolerance (ms)
+-- ARGV[6] = event channel   ARGV[7] = party id   ARGV[8] = sender's user id (0: the server)
+-- ARGV[9] = party kind: video | playlist
+-- Returns {1, frame} after a change (stored, then published), {0, frame} when nothing changed,
+-- {-1, code} when the command is refused (nothing changed).
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local start = redis.call('HGET', KEYS[2], 'start_ms')
-if not start then
-  return redis.error_reply('WW_NOT_FOUND the party has no media')
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  return redis.error_reply('WW_NOT_FOUND the party no longer exists')
 end
+local cmd = ARGV[1]
+local value = tonumber(ARGV[2])
+local playlist = ARGV[9] == 'playlist'
+
+-- Who may control: everyone, or (mode "promoted") the owner and the viewers they promoted.
+local control = { play = true, pause = true, seek = true, rate = true, skip = true, jump = true }
+if control[cmd] and ARGV[8] ~= '0' then
+  local mode = redis.call('HGET', KEYS[3], 'control') or 'everyone'
+  if mode ~= 'everyone' and redis.call('HGET', KEYS[2], 'owner') ~= ARGV[8]
+      and redis.call('SISMEMBER', KEYS[4], ARGV[8]) == 0 then
+    return { -1, 'forbidden' }
+  end
+end
+
 local raw = redis.call('HGETALL', KEYS[1])
 local s = {}
 for i = 1, #raw, 2 do s[raw[i]] = raw[i + 1] end
 local seq = tonumber(s.seq or '0')
 local paused = s.paused ~= '0'
-local pos = tonumber(s.position_ms or start)
+local media = s.media
+local pos = tonumber(s.position_ms or '0')
 local anchor = tonumber(s.anchor_ms or now)
 local rate = tonumber(s.rate or '1')
 local dur = tonumber(s.duration_ms or '-1')
 local by = s.updated_by or ''
 local lead = tonumber(ARGV[4])
+local changed = seq == 0
 
 -- expected(t) = position + (paused ? 0 : max(0, t - anchor) * rate), within [0, duration]
 local function expected(at)
@@ -33,9 +52,58 @@ local function expected(at)
   return math.floor(p + 0.5)
 end
 
-local cmd = ARGV[1]
-local value = tonumber(ARGV[2])
-local changed = seq == 0
+-- Playlist items: ids in KEYS[6], JSON in KEYS[5].
+local function item_start(id)
+  local item = redis.call('HGET', KEYS[5], id)
+  if not item then return nil end
+  return tonumber(cjson.decode(item).start_ms or 0)
+end
+local function item_of(m)
+  if m and string.sub(m, 1, 5) == 'item:' then return string.sub(m, 6) end
+  return nil
+end
+local function next_item(id)
+  local index = redis.call('LPOS', KEYS[6], id)
+  if not index then return nil end
+  return redis.call('LINDEX', KEYS[6], index + 1)
+end
+-- Switches to an item (or to nothing), keeping play/pause; a playing switch is scheduled.
+local function load_item(id)
+  if id then
+    media = 'item:' .. id
+    pos = item_start(id) or 0
+  else
+    media = ''
+    pos = 0
+    paused = true
+  end
+  dur = -1
+  if paused then anchor = now else anchor = now + lead end
+  changed = true
+end
+
+-- The initial state, or a playlist whose current item was removed.
+if playlist then
+  local current = item_of(media)
+  if seq == 0 or (current and not item_start(current)) or (not current and cmd ~= 'state') then
+    local fallback = nil
+    if cmd == 'refresh' and value > 0 and item_start(ARGV[2]) then fallback = ARGV[2] end
+    fallback = fallback or redis.call('LINDEX', KEYS[6], 0)
+    if fallback or media ~= '' or seq == 0 then
+      if seq == 0 then paused = true end
+      load_item(fallback)
+    end
+  end
+elseif seq == 0 then
+  media = ARGV[7]
+  pos = tonumber(redis.call('HGET', KEYS[2], 'start_ms') or '0')
+  anchor = now
+end
+
+if playlist and media == '' and control[cmd] then
+  return { -1, 'empty_playlist' }
+end
+
 if cmd == 'play' then
   if paused then
     pos = expected(now)
@@ -73,21 +141,43 @@ elseif cmd == 'duration' then
     if pos > dur then pos = dur end
     changed = true
   end
+elseif cmd == 'skip' or cmd == 'jump' then
+  if not playlist then return { -1, 'not_a_playlist' } end
+  local target
+  if cmd == 'skip' then target = next_item(item_of(media)) else target = ARGV[2] end
+  if not target or not item_start(target) then
+    if cmd == 'skip' then return { -1, 'last_item' } end
+    return { -1, 'no_such_item' }
+  end
+  load_item(target)
+elseif cmd == 'ended' then
+  -- A viewer's player reached the end: advance once, if the timeline agrees.
+  if playlist and item_of(media) == ARGV[2] and dur >= 0 and not paused and expected(now) >= dur - 1500 then
+    local target = next_item(ARGV[2])
+    if target then
+      load_item(target)
+    else
+      pos = dur
+      anchor = now
+      paused = true
+      changed = true
+    end
+  end
 end
 
 if changed then
   seq = seq + 1
-  if cmd ~= 'duration' and cmd ~= 'state' then by = ARGV[3] end
-  redis.call('HSET', KEYS[1], 'seq', seq, 'paused', paused and '1' or '0',
+  if cmd ~= 'duration' and cmd ~= 'state' and cmd ~= 'refresh' and cmd ~= 'ended' then by = ARGV[3] end
+  redis.call('HSET', KEYS[1], 'seq', seq, 'media', media, 'paused', paused and '1' or '0',
     'position_ms', pos, 'anchor_ms', anchor, 'rate', rate, 'duration_ms', dur, 'updated_by', by)
 end
 local duration = cjson.null
 if dur >= 0 then duration = dur end
-local frame = cjson.encode({type = 'state', state = {
-  seq = seq, media = ARGV[7], paused = paused, position_ms = pos, anchor_ms = anchor,
-  rate = rate, duration_ms = duration, updated_by = by }})
+local frame = cjson.encode({ type = 'state', state = {
+  seq = seq, media = media, paused = paused, position_ms = pos, anchor_ms = anchor,
+  rate = rate, duration_ms = duration, updated_by = by } })
 if changed and cmd ~= 'state' then
   redis.call('PUBLISH', ARGV[6], frame)
 end
-if changed then return {1, frame} end
-return {0, frame}
+if changed then return { 1, frame } end
+return { 0, frame }

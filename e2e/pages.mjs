@@ -1,0 +1,192 @@
+// What the browser tests know about WeWatch's pages: where the player, the viewer list and
+// the invite link are, how a viewer uses the native <video> controls, and how two players
+// are compared. Shared by the test files; no test runs here.
+
+import assert from 'node:assert/strict';
+import { sleep, waitFor } from './harness.mjs';
+
+export const VIDEO = '#player-box video';
+export const VIEWERS = '#viewers li';
+export const SAMPLE_BUTTON = 'button[name="sample"][value="sample-90s"]';
+export const INVITE_LINK = 'a#invite-link';
+export const PARTY_SOCKET_PATH = '/ws/watch/';
+
+/** Time-out of every ordinary wait. */
+export const WAIT_MS = 15_000;
+/** Two players count as in sync when they differ by at most this much. */
+export const SYNC_TOLERANCE_S = 0.25;
+/** Consecutive in-sync samples needed before two players count as converged. */
+export const SYNC_SAMPLES_NEEDED = 3;
+
+/** What a page's player shows right now, stamped with the wall clock (ms since the epoch). */
+export function sample(page) {
+  return page.evaluate((selector) => {
+    const v = document.querySelector(selector);
+    if (!v) return null;
+    return {
+      t: v.currentTime,
+      wall: performance.timeOrigin + performance.now(),
+      paused: v.paused,
+      readyState: v.readyState,
+    };
+  }, VIDEO);
+}
+
+/** True when the page's video is not paused and its currentTime advances. */
+export async function isPlaying(page) {
+  const first = await sample(page);
+  if (!first || first.paused) return false;
+  await sleep(400);
+  const second = await sample(page);
+  if (!second || second.paused) return false;
+  return second.t - first.t > 0.1;
+}
+
+export async function isPaused(page) {
+  const s = await sample(page);
+  return Boolean(s && s.paused);
+}
+
+/** What the viewer does with the native controls: play() on the element itself. */
+export function nativePlay(page) {
+  return page.evaluate((selector) => {
+    const played = document.querySelector(selector).play();
+    // A play() the page's own code later interrupts is not this viewer's concern.
+    if (played) played.catch(() => {});
+  }, VIDEO);
+}
+
+export function nativePause(page) {
+  return page.evaluate((selector) => document.querySelector(selector).pause(), VIDEO);
+}
+
+export function nativeSeek(page, seconds) {
+  return page.evaluate(({ selector, seconds }) => {
+    document.querySelector(selector).currentTime = seconds;
+  }, { selector: VIDEO, seconds });
+}
+
+export function viewerCount(page) {
+  return page.locator(VIEWERS).count();
+}
+
+/** `window.wewatch.error_ms()` of a page, or a note saying why there is none. */
+export function errorMs(page) {
+  return page
+    .evaluate(() => {
+      const w = window.wewatch;
+      if (!w || typeof w.error_ms !== 'function') return 'window.wewatch.error_ms missing';
+      return w.error_ms();
+    })
+    .catch((err) => `unreadable (${err.message.split('\n')[0]})`);
+}
+
+/** One line per page: its URL, its player, its viewer list and the page's own diagnostics. */
+export async function describePage(label, page) {
+  try {
+    const d = await page.evaluate(({ video, viewers }) => {
+      const w = window.wewatch;
+      const plain = (x) => {
+        try {
+          return x === undefined ? null : JSON.parse(JSON.stringify(x));
+        } catch {
+          return String(x);
+        }
+      };
+      const call = (name) => {
+        if (!w) return 'window.wewatch missing';
+        if (typeof w[name] !== 'function') return `window.wewatch.${name} missing`;
+        try {
+          return plain(w[name]());
+        } catch (err) {
+          return `threw: ${err.message}`;
+        }
+      };
+      const v = document.querySelector(video);
+      const text = (id) => document.getElementById(id)?.textContent.trim() ?? null;
+      const join = document.getElementById('join-playback');
+      return {
+        url: location.href,
+        video: v && {
+          paused: v.paused,
+          currentTime: v.currentTime,
+          readyState: v.readyState,
+          networkState: v.networkState,
+          src: v.currentSrc,
+          error: v.error && `${v.error.code} ${v.error.message}`,
+        },
+        viewers: [...document.querySelectorAll(viewers)].map((li) => li.textContent.trim().replace(/\s+/g, ' ')),
+        connection: text('connection-status'),
+        sync: text('sync-status'),
+        joinPrompt: join ? !join.classList.contains('d-none') : null,
+        connected: call('connected'),
+        error_ms: call('error_ms'),
+        serverNow: call('serverNow'),
+        wall: Date.now(),
+        state: call('state'),
+      };
+    }, { video: VIDEO, viewers: VIEWERS });
+    return `${label}: ${JSON.stringify(d)}`;
+  } catch (err) {
+    return `${label}: (could not read the page: ${err.message.split('\n')[0]})`;
+  }
+}
+
+/**
+ * How far A's player is ahead of B's, in seconds, at the same instant:
+ * tA − tB − (wallA − wallB)/1000 at rate 1, with both samples taken together.
+ */
+export async function syncError(pageA, pageB) {
+  const [a, b] = await Promise.all([sample(pageA), sample(pageB)]);
+  if (!a || !b) return { a, b, error: null };
+  return { a, b, error: a.t - b.t - (a.wall - b.wall) / 1000 };
+}
+
+/**
+ * Waits until both players play and agree within SYNC_TOLERANCE_S for SYNC_SAMPLES_NEEDED
+ * samples in a row; `also(last)` may demand more of each sample. Resolves with the last sample.
+ */
+export async function waitInSync(pageA, pageB, { what = 'A and B', also = () => true, ...opts } = {}) {
+  let last = null;
+  let goodCount = 0;
+  const { describe } = opts;
+  await waitFor(`${what} to play within ${SYNC_TOLERANCE_S} s of each other (${SYNC_SAMPLES_NEEDED} samples in a row)`, async () => {
+    last = await syncError(pageA, pageB);
+    const ok = last.error !== null && !last.a.paused && !last.b.paused &&
+      Math.abs(last.error) <= SYNC_TOLERANCE_S && also(last);
+    goodCount = ok ? goodCount + 1 : 0;
+    return goodCount >= SYNC_SAMPLES_NEEDED;
+  }, {
+    timeout: WAIT_MS,
+    ...opts,
+    describe: async () =>
+      `last sample: ${JSON.stringify(last)}\nerror_ms: A=${await errorMs(pageA)} B=${await errorMs(pageB)}` +
+      (describe ? `\n${await describe()}` : ''),
+  });
+  return last;
+}
+
+/** From `/`, adds the bundled 90 s sample and returns the absolute invite URL its page shows. */
+export async function addSampleVideo(page, baseUrl) {
+  const home = await page.goto(`${baseUrl}/`);
+  assert.ok(home && home.ok(), `GET / answered ${home && home.status()}`);
+  const button = page.locator(SAMPLE_BUTTON);
+  await button.waitFor({ timeout: WAIT_MS });
+  await Promise.all([
+    page.waitForURL(/\/videos\/[^/?#]+\/?(?:[?#].*)?$/, { timeout: WAIT_MS }),
+    button.click(),
+  ]);
+  const href = await page.locator(INVITE_LINK).getAttribute('href', { timeout: WAIT_MS });
+  let invite;
+  try {
+    invite = new URL(href);
+  } catch {
+    assert.fail(`${INVITE_LINK} on ${page.url()} should hold an absolute URL, has href=${JSON.stringify(href)}`);
+  }
+  assert.equal(
+    invite.origin,
+    new URL(baseUrl).origin,
+    `the invite link ${href} should point at the server that was asked (${baseUrl})`,
+  );
+  return invite.href;
+}

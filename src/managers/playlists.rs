@@ -1,0 +1,279 @@
+//! Playlists: a user's ordered lists of media, each with its own invite key and party.
+//!
+//! Items are copies of the media (kind, source, title, start), so deleting a library video
+//! never breaks a playlist. Every edit is published to the playlist's viewers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use redis::aio::ConnectionManager;
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+
+use super::{now_ms, InvitesManager, Keys, PartyId, StoreError};
+use crate::domain::{InviteKey, MediaKind, MediaSource, PlaylistId, UserId, VideoTitle};
+use crate::realtime::protocol::{CloseReason, ServerMessage};
+
+/// A playlist.
+#[derive(Debug, Clone)]
+pub struct Playlist {
+    pub id: PlaylistId,
+    pub owner: UserId,
+    pub title: String,
+    pub invite_key: InviteKey,
+    pub created_ms: u64,
+}
+
+impl Playlist {
+    pub fn party(&self) -> PartyId {
+        PartyId::Playlist(self.id)
+    }
+}
+
+/// One entry of a playlist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaylistItem {
+    pub id: u64,
+    pub kind: MediaKind,
+    pub source: String,
+    pub title: String,
+    pub start_ms: u64,
+}
+
+/// A playlist with its items in order, as viewers see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaylistView {
+    pub id: u64,
+    pub title: String,
+    pub items: Vec<PlaylistItem>,
+}
+
+/// Why an edit was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaylistError {
+    #[error("This playlist is full ({0} items). Remove some before adding more.")]
+    Full(usize),
+    #[error("That item is not in this playlist.")]
+    NoSuchItem,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Clone)]
+pub struct PlaylistsManager {
+    conn: ConnectionManager,
+    keys: Keys,
+    invites: InvitesManager,
+    move_item: Arc<redis::Script>,
+}
+
+impl PlaylistsManager {
+    pub fn new(conn: ConnectionManager, keys: Keys) -> Self {
+        Self {
+            invites: InvitesManager::new(conn.clone(), keys.clone()),
+            move_item: Arc::new(redis::Script::new(include_str!("scripts/move_item.lua"))),
+            conn,
+            keys,
+        }
+    }
+
+    pub async fn count(&self, owner: UserId) -> Result<usize, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(conn.zcard(self.keys.user_playlists(owner)).await?)
+    }
+
+    pub async fn create(&self, owner: UserId, title: &VideoTitle) -> Result<Playlist, StoreError> {
+        let mut conn = self.conn.clone();
+        let id = PlaylistId(conn.incr(self.keys.playlist_next_id(), 1).await?);
+        let playlist = Playlist {
+            id,
+            owner,
+            title: title.as_str().to_owned(),
+            invite_key: InviteKey::generate(),
+            created_ms: now_ms(),
+        };
+        redis::pipe()
+            .atomic()
+            .hset_multiple(
+                self.keys.playlist(id.0),
+                &[
+                    ("owner", owner.to_string()),
+                    ("title", playlist.title.clone()),
+                    ("invite_key", playlist.invite_key.as_str().to_owned()),
+                    ("created_ms", playlist.created_ms.to_string()),
+                ],
+            )
+            .set(self.keys.invite(playlist.invite_key.as_str()), playlist.party().to_string())
+            .zadd(self.keys.user_playlists(owner), id.0, playlist.created_ms)
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(playlist)
+    }
+
+    pub async fn get(&self, id: PlaylistId) -> Result<Option<Playlist>, StoreError> {
+        let mut conn = self.conn.clone();
+        let h: HashMap<String, String> = conn.hgetall(self.keys.playlist(id.0)).await?;
+        if h.is_empty() {
+            return Ok(None);
+        }
+        from_hash(id, &h).map(Some)
+    }
+
+    /// The playlist if `user` owns it; `None` otherwise (others get 404).
+    pub async fn get_owned(&self, user: UserId, id: PlaylistId) -> Result<Option<Playlist>, StoreError> {
+        Ok(self.get(id).await?.filter(|p| p.owner == user))
+    }
+
+    /// A page (0-based) of a user's playlists, newest first, with the total.
+    pub async fn list(&self, owner: UserId, page: usize, page_size: usize) -> Result<(Vec<Playlist>, usize), StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.keys.user_playlists(owner);
+        let start = (page * page_size) as isize;
+        let (ids, total): (Vec<u64>, usize) = redis::pipe()
+            .zrevrange(&key, start, start + page_size as isize - 1)
+            .zcard(&key)
+            .query_async(&mut conn)
+            .await?;
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.hgetall(self.keys.playlist(*id));
+        }
+        let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
+        let playlists = ids
+            .iter()
+            .zip(hashes)
+            .filter(|(_, h)| !h.is_empty())
+            .map(|(id, h)| from_hash(PlaylistId(*id), &h))
+            .collect::<Result<_, _>>()?;
+        Ok((playlists, total))
+    }
+
+    /// The items in play order.
+    pub async fn items(&self, id: PlaylistId) -> Result<Vec<PlaylistItem>, StoreError> {
+        let mut conn = self.conn.clone();
+        let (order, items): (Vec<String>, HashMap<String, String>) = redis::pipe()
+            .lrange(self.keys.playlist_order(id.0), 0, -1)
+            .hgetall(self.keys.playlist_items(id.0))
+            .query_async(&mut conn)
+            .await?;
+        Ok(order
+            .iter()
+            .filter_map(|item| items.get(item))
+            .filter_map(|json| serde_json::from_str(json).ok())
+            .collect())
+    }
+
+    pub async fn view(&self, playlist: &Playlist) -> Result<PlaylistView, StoreError> {
+        Ok(PlaylistView {
+            id: playlist.id.0,
+            title: playlist.title.clone(),
+            items: self.items(playlist.id).await?,
+        })
+    }
+
+    /// Tells the playlist's viewers what it holds now.
+    async fn publish(&self, playlist: &Playlist) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let frame = ServerMessage::Playlist { playlist: self.view(playlist).await? }.to_json();
+        conn.publish::<_, _, ()>(self.keys.events(&playlist.party().to_string()), frame).await?;
+        Ok(())
+    }
+
+    pub async fn rename(&self, playlist: &Playlist, title: &VideoTitle) -> Result<Playlist, StoreError> {
+        let mut conn = self.conn.clone();
+        conn.hset::<_, _, _, ()>(self.keys.playlist(playlist.id.0), "title", title.as_str()).await?;
+        let renamed = Playlist { title: title.as_str().to_owned(), ..playlist.clone() };
+        self.publish(&renamed).await?;
+        Ok(renamed)
+    }
+
+    /// Appends an item. The party starts on it when the playlist was empty.
+    pub async fn add_item(&self, playlist: &Playlist, media: &MediaSource, title: &str, max_items: usize) -> Result<PlaylistItem, PlaylistError> {
+        let mut conn = self.conn.clone();
+        let order = self.keys.playlist_order(playlist.id.0);
+        let len: usize = conn.llen(&order).await.map_err(StoreError::from)?;
+        if len >= max_items {
+            return Err(PlaylistError::Full(max_items));
+        }
+        let id: u64 = conn.hincr(self.keys.playlist(playlist.id.0), "next_item", 1).await.map_err(StoreError::from)?;
+        let item = PlaylistItem {
+            id,
+            kind: media.kind,
+            source: media.source.clone(),
+            title: title.to_owned(),
+            start_ms: u64::from(media.start_secs) * 1000,
+        };
+        let json = serde_json::to_string(&item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        redis::pipe()
+            .atomic()
+            .hset(self.keys.playlist_items(playlist.id.0), id, json)
+            .rpush(&order, id)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(StoreError::from)?;
+        self.publish(playlist).await?;
+        Ok(item)
+    }
+
+    /// Removes an item, and returns the item that followed it (where the party goes if it was
+    /// playing the removed one).
+    pub async fn remove_item(&self, playlist: &Playlist, item: u64) -> Result<Option<u64>, PlaylistError> {
+        let items = self.items(playlist.id).await?;
+        let index = items.iter().position(|i| i.id == item).ok_or(PlaylistError::NoSuchItem)?;
+        let following = items.get(index + 1).map(|i| i.id);
+        let mut conn = self.conn.clone();
+        redis::pipe()
+            .atomic()
+            .lrem(self.keys.playlist_order(playlist.id.0), 0, item)
+            .hdel(self.keys.playlist_items(playlist.id.0), item)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(StoreError::from)?;
+        self.publish(playlist).await?;
+        Ok(following)
+    }
+
+    /// Moves an item to `index` (0-based; past the end means last).
+    pub async fn move_item(&self, playlist: &Playlist, item: u64, index: usize) -> Result<(), PlaylistError> {
+        let mut conn = self.conn.clone();
+        let moved: i64 = self
+            .move_item
+            .key(self.keys.playlist_order(playlist.id.0))
+            .arg(item)
+            .arg(index)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(StoreError::from)?;
+        if moved == 0 {
+            return Err(PlaylistError::NoSuchItem);
+        }
+        self.publish(playlist).await?;
+        Ok(())
+    }
+
+    pub async fn rotate_invite(&self, playlist: &Playlist) -> Result<Option<InviteKey>, StoreError> {
+        self.invites.rotate(playlist.party()).await
+    }
+
+    pub async fn delete(&self, playlist: &Playlist) -> Result<bool, StoreError> {
+        let extra = vec![self.keys.playlist_items(playlist.id.0), self.keys.playlist_order(playlist.id.0)];
+        self.invites
+            .delete(playlist.party(), self.keys.user_playlists(playlist.owner), extra, CloseReason::PlaylistDeleted)
+            .await
+    }
+}
+
+fn from_hash(id: PlaylistId, h: &HashMap<String, String>) -> Result<Playlist, StoreError> {
+    let field = |name: &str| h.get(name).ok_or_else(|| StoreError::Corrupt(format!("playlist {id} has no {name}")));
+    let number = |name: &str| -> Result<u64, StoreError> {
+        field(name)?.parse().map_err(|_| StoreError::Corrupt(format!("playlist {id}: bad {name}")))
+    };
+    Ok(Playlist {
+        id,
+        owner: number("owner")?,
+        title: field("title")?.clone(),
+        invite_key: InviteKey::parse(field("invite_key")?)
+            .ok_or_else(|| StoreError::Corrupt(format!("playlist {id}: bad invite key")))?,
+        created_ms: number("created_ms")?,
+    })
+}

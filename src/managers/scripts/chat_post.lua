@@ -1,0 +1,49 @@
+-- Appends a chat message (or a system line) to a party's history and publishes it.
+-- KEYS[1] = party:{party}:chat   KEYS[2] = party:{party}:chat_seq   KEYS[3] = chatrate:{user}
+-- KEYS[4] = party:{party}:state  KEYS[5] = the party's root hash     KEYS[6] = user:{id}
+-- ARGV[1] = kind (user | system)   ARGV[2] = user id (0 for system lines)
+-- ARGV[3] = name for system lines   ARGV[4] = text   ARGV[5] = messages kept
+-- ARGV[6] = messages allowed per window (user messages)   ARGV[7] = window (s)
+-- ARGV[8] = event channel
+-- Returns {1, message JSON}, or {-1, seconds to wait} when the sender is over the rate.
+-- The message carries the video position at which it was written, on the Redis clock.
+if redis.call('EXISTS', KEYS[5]) == 0 then
+  return redis.error_reply('WW_NOT_FOUND the party no longer exists')
+end
+local user = ARGV[1] == 'user'
+if user then
+  local sent = redis.call('INCR', KEYS[3])
+  if sent == 1 then redis.call('EXPIRE', KEYS[3], tonumber(ARGV[7])) end
+  if sent > tonumber(ARGV[6]) then
+    return { -1, redis.call('TTL', KEYS[3]) }
+  end
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local raw = redis.call('HGETALL', KEYS[4])
+local s = {}
+for i = 1, #raw, 2 do s[raw[i]] = raw[i + 1] end
+local position = tonumber(s.position_ms or '0')
+if s.paused == '0' then
+  local anchor = tonumber(s.anchor_ms)
+  if now > anchor then position = position + (now - anchor) * tonumber(s.rate) end
+end
+local dur = tonumber(s.duration_ms or '-1')
+if dur >= 0 and position > dur then position = dur end
+local name = ARGV[3]
+if user then name = redis.call('HGET', KEYS[6], 'name') or ARGV[3] end
+local message = {
+  id = redis.call('INCR', KEYS[2]),
+  kind = ARGV[1],
+  user_id = tonumber(ARGV[2]),
+  name = name,
+  text = ARGV[4],
+  position_ms = math.floor(position + 0.5),
+  media = s.media or '',
+  at_ms = now,
+}
+local json = cjson.encode(message)
+redis.call('RPUSH', KEYS[1], json)
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[5]), -1)
+redis.call('PUBLISH', ARGV[8], cjson.encode({ type = 'chat', message = message }))
+return { 1, json }

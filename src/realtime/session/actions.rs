@@ -1,0 +1,206 @@
+//! What each client message does once `hello` is done.
+
+use actix_ws::Session;
+
+use super::{internal, send, Connection, Exit, Subject};
+use crate::domain::{DisplayName, VideoTitle};
+use crate::managers::{clean_chat_text, format_position, CommandResult, ControlMode, Posted, ViewerStatus};
+use crate::realtime::protocol::{ClientMessage, ServerMessage};
+use crate::sync::{Command, PlaybackState};
+
+/// The words a person reads when a command is refused.
+fn refusal_message(code: &str) -> &'static str {
+    match code {
+        "forbidden" => "Only the host and the viewers they promote can control playback.",
+        "empty_playlist" => "This playlist is empty. Add something to it first.",
+        "last_item" => "This is the last item of the playlist.",
+        "no_such_item" => "That item is not in the playlist.",
+        "not_a_playlist" => "This party plays a single video.",
+        _ => "The command was refused.",
+    }
+}
+
+impl Connection {
+    pub(super) async fn on_message(&mut self, session: &mut Session, message: ClientMessage) -> Result<(), Exit> {
+        let allowed = if message.is_command() { self.commands.try_take() } else { self.messages.try_take() };
+        if !allowed {
+            return send(session, &ServerMessage::error("rate_limited", "too many messages; wait a moment")).await;
+        }
+        let command = match message {
+            ClientMessage::Hello { .. } => {
+                return send(session, &ServerMessage::error("bad_message", "hello was already received")).await
+            }
+            ClientMessage::Ping { id } => {
+                let pong = ServerMessage::Pong { id, server_ms: self.ctx.managers.clock.now_ms() };
+                return send(session, &pong).await;
+            }
+            ClientMessage::Buffering => return self.set_status(ViewerStatus::Buffering).await,
+            ClientMessage::Ready => return self.set_status(ViewerStatus::Watching).await,
+            ClientMessage::Chat { text } => return self.chat(session, &text).await,
+            ClientMessage::SetName { name } => return self.set_name(session, &name).await,
+            ClientMessage::ControlMode { mode } => return self.control_mode(session, mode).await,
+            ClientMessage::Promote { user_id } => return self.promote(session, user_id, true).await,
+            ClientMessage::Demote { user_id } => return self.promote(session, user_id, false).await,
+            ClientMessage::Play => Ok(Command::Play),
+            ClientMessage::Pause { position_ms } => Command::pause(position_ms, self.duration_ms),
+            ClientMessage::Seek { position_ms } => Command::seek(position_ms, self.duration_ms),
+            ClientMessage::Rate { rate } => Command::rate(rate),
+            ClientMessage::Skip => Ok(Command::Skip),
+            ClientMessage::Jump { item_id } => Ok(Command::Jump { item: item_id }),
+            ClientMessage::Ended { item_id } => Ok(Command::Ended { item: item_id }),
+            ClientMessage::MediaInfo { duration_ms, title } => {
+                self.adopt_title(title.as_deref()).await;
+                Command::duration(duration_ms)
+            }
+        };
+        match command {
+            Ok(command) => self.command(session, command).await,
+            Err(err) => send(session, &ServerMessage::error(err.code(), err.to_string())).await,
+        }
+    }
+
+    async fn command(&mut self, session: &mut Session, command: Command) -> Result<(), Exit> {
+        let result = self.ctx.managers.party.apply(self.party, command, self.user.id, &self.user.name).await;
+        match result {
+            Ok(CommandResult::Applied { changed: did_change, state, frame }) => {
+                self.duration_ms = state.duration_ms;
+                if did_change {
+                    self.announce(command, &state).await;
+                    Ok(())
+                } else if command.is_control() {
+                    // Nothing changed and nothing was published; the sender still learns the
+                    // state, in case its player had wandered off.
+                    session.text(frame).await.map_err(|_| Exit::Gone)
+                } else {
+                    Ok(())
+                }
+            }
+            Ok(CommandResult::Refused(code)) => {
+                let code = match code.as_str() {
+                    "forbidden" => "forbidden",
+                    "empty_playlist" => "empty_playlist",
+                    "last_item" => "last_item",
+                    "no_such_item" => "no_such_item",
+                    "not_a_playlist" => "not_a_playlist",
+                    _ => "refused",
+                };
+                send(session, &ServerMessage::error(code, refusal_message(code))).await
+            }
+            Ok(CommandResult::Gone) => Err(Exit::Close { reason: self.subject.deleted(), send_frame: true }),
+            Err(err) => {
+                tracing::error!(error = ?err, party = %self.party, "command failed");
+                send(session, &ServerMessage::error("internal", "the command could not be applied; try again")).await
+            }
+        }
+    }
+
+    /// The chat's system line for a control action ("Ana paused at 12:03").
+    async fn announce(&self, command: Command, state: &PlaybackState) {
+        let name = &self.user.name;
+        let at = format_position(state.position_ms);
+        let line = match command {
+            Command::Play => format!("{name} played from {at}"),
+            Command::Pause { .. } => format!("{name} paused at {at}"),
+            Command::Seek { .. } => format!("{name} jumped to {at}"),
+            Command::Rate { rate } => format!("{name} set the speed to {rate}×"),
+            Command::Skip | Command::Jump { .. } => format!("{name} switched to {}", self.item_title(&state.media).await),
+            Command::Ended { .. } if state.paused => "The playlist has ended".to_owned(),
+            Command::Ended { .. } => format!("Now playing {}", self.item_title(&state.media).await),
+            Command::Duration { .. } => return,
+        };
+        self.system_line(&line).await;
+    }
+
+    async fn item_title(&self, media: &str) -> String {
+        let Subject::Playlist(playlist) = &self.subject else { return String::from("the video") };
+        let id = media.strip_prefix("item:").and_then(|i| i.parse::<u64>().ok());
+        match self.ctx.managers.playlists.items(playlist.id).await {
+            Ok(items) => items.into_iter().find(|i| Some(i.id) == id).map(|i| format!("“{}”", i.title)),
+            Err(_) => None,
+        }
+        .unwrap_or_else(|| "the next item".into())
+    }
+
+    async fn set_status(&mut self, status: ViewerStatus) -> Result<(), Exit> {
+        if self.entry.status == status {
+            return Ok(());
+        }
+        self.entry.status = status;
+        let party = &self.ctx.managers.party;
+        let result = async {
+            party.update_presence(self.party, &self.conn_id, &self.entry).await?;
+            party.publish_viewers(self.party).await
+        };
+        result.await.map_err(|e| internal(e, "status"))
+    }
+
+    async fn chat(&mut self, session: &mut Session, text: &str) -> Result<(), Exit> {
+        let text = match clean_chat_text(text, self.ctx.chat.max_chars) {
+            Ok(text) => text,
+            Err(err) => return send(session, &ServerMessage::error(err.code(), err.to_string())).await,
+        };
+        match self.ctx.managers.chat.post(self.party, self.user.id, &self.user.name, &text).await {
+            Ok(Posted::Sent(_)) => Ok(()),
+            Ok(Posted::RateLimited(wait)) => {
+                let message = format!("You are sending messages quickly. Wait {wait} s, then try again.");
+                send(session, &ServerMessage::error("chat_rate_limited", message)).await
+            }
+            Ok(Posted::Gone) => Err(Exit::Close { reason: self.subject.deleted(), send_frame: true }),
+            Err(err) => {
+                tracing::error!(error = ?err, "chat failed");
+                send(session, &ServerMessage::error("internal", "the message could not be sent; try again")).await
+            }
+        }
+    }
+
+    async fn set_name(&mut self, session: &mut Session, name: &str) -> Result<(), Exit> {
+        let name = match DisplayName::parse(name) {
+            Ok(name) => name,
+            Err(err) => return send(session, &ServerMessage::error("invalid_name", err.to_string())).await,
+        };
+        let managers = self.ctx.managers.clone();
+        managers.users.set_name(self.user.id, &name).await.map_err(|e| internal(e, "name"))?;
+        self.user.name = name.into_string();
+        self.entry.name = self.user.name.clone();
+        managers.party.update_presence(self.party, &self.conn_id, &self.entry).await.map_err(|e| internal(e, "name"))?;
+        managers.party.publish_viewers(self.party).await.map_err(|e| internal(e, "name"))
+    }
+
+    async fn owner_only(&self, session: &mut Session) -> Result<bool, Exit> {
+        if self.user.id == self.subject.owner() {
+            return Ok(true);
+        }
+        send(session, &ServerMessage::error("not_owner", "Only the host can change who may control playback.")).await?;
+        Ok(false)
+    }
+
+    async fn control_mode(&mut self, session: &mut Session, mode: ControlMode) -> Result<(), Exit> {
+        if !self.owner_only(session).await? {
+            return Ok(());
+        }
+        self.ctx.managers.party.set_mode(self.party, mode).await.map_err(|e| internal(e, "mode"))?;
+        let line = match mode {
+            ControlMode::Everyone => format!("{} let everyone control playback", self.user.name),
+            ControlMode::Promoted => format!("{} now controls playback with the viewers they promote", self.user.name),
+        };
+        self.system_line(&line).await;
+        Ok(())
+    }
+
+    async fn promote(&mut self, session: &mut Session, user: u64, promoted: bool) -> Result<(), Exit> {
+        if !self.owner_only(session).await? {
+            return Ok(());
+        }
+        self.ctx.managers.party.set_controller(self.party, user, promoted).await.map_err(|e| internal(e, "promote"))
+    }
+
+    async fn adopt_title(&mut self, title: Option<&str>) {
+        let Subject::Video(video) = &self.subject else { return };
+        let Some(title) = title.and_then(|t| VideoTitle::parse(t, self.ctx.max_title_chars).ok()) else { return };
+        match self.ctx.managers.videos.adopt_player_title(video, &title).await {
+            Ok(Some(video)) => self.subject = Subject::Video(video),
+            Ok(None) => {}
+            Err(err) => tracing::warn!(error = ?err, "could not store the player's title"),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Joining and leaving a party. A person's arrival and departure are announced in the chat
+//! once, however many tabs they open; a departure is announced only after a grace period,
+//! so a reload (close, then reconnect) announces nothing.
+
+use std::time::Duration;
+
+use actix_ws::Session;
+
+use super::{internal, send, Connection, Exit, Subject};
+use crate::realtime::protocol::{ServerMessage, You, PROTOCOL_VERSION};
+
+impl Connection {
+    /// Records presence, sends `welcome`, tells the party.
+    pub(super) async fn arrive(&mut self, session: &mut Session) -> Result<(), Exit> {
+        let managers = self.ctx.managers.clone();
+        let gone = || Exit::Close { reason: self.subject.deleted(), send_frame: true };
+        let already_here = managers
+            .party
+            .viewers(self.party)
+            .await
+            .map_err(|e| internal(e, "viewers"))?
+            .iter()
+            .any(|v| v.user_id == self.user.id);
+        if !managers.party.join(self.party, &self.conn_id, &self.entry).await.map_err(|e| internal(e, "join"))? {
+            return Err(gone());
+        }
+        // A departure still on record means a reload or a short drop: no "joined" line.
+        let returning = managers.party.take_departure(self.party, self.user.id).await.map_err(|e| internal(e, "arrival"))?;
+        let Some(state) = managers.party.state(self.party).await.map_err(|e| internal(e, "state"))? else {
+            return Err(gone());
+        };
+        self.duration_ms = state.duration_ms;
+        let Some(permissions) = managers.party.permissions(self.party).await.map_err(|e| internal(e, "permissions"))? else {
+            return Err(gone());
+        };
+        let viewers = managers.party.viewers(self.party).await.map_err(|e| internal(e, "viewers"))?;
+        let chat = managers.chat.history(self.party).await.map_err(|e| internal(e, "chat"))?;
+        let (video, playlist) = match &self.subject {
+            Subject::Video(v) => (Some(v.info()), None),
+            Subject::Playlist(p) => {
+                (None, Some(managers.playlists.view(p).await.map_err(|e| internal(e, "playlist"))?))
+            }
+        };
+        let welcome = ServerMessage::Welcome {
+            protocol: PROTOCOL_VERSION,
+            conn_id: self.conn_id.clone(),
+            you: You { user_id: self.user.id, name: self.user.name.clone() },
+            can_control: permissions.can_control(self.user.id),
+            server_ms: managers.clock.now_ms(),
+            state,
+            viewers,
+            video,
+            playlist,
+            permissions,
+            chat,
+        };
+        send(session, &welcome).await?;
+        managers.party.publish_viewers(self.party).await.map_err(|e| internal(e, "publish viewers"))?;
+        if !already_here && returning.is_none() {
+            self.system_line(&format!("{} joined", self.user.name)).await;
+        }
+        Ok(())
+    }
+
+    /// Removes presence and tells the party; announces the departure after the grace period
+    /// if the person has not come back by then.
+    pub(super) async fn depart(&mut self) {
+        let managers = self.ctx.managers.clone();
+        let party = self.party;
+        // Record the departure before removing presence, so a reconnect racing this exit
+        // sees either the old connection or the departure, and announces nothing.
+        let last_connection = match managers.party.viewers(party).await {
+            Ok(viewers) => viewers.iter().find(|v| v.user_id == self.user.id).is_none_or(|v| v.connections <= 1),
+            Err(_) => false,
+        };
+        let at = managers.clock.now_ms() as u64;
+        let recorded = last_connection && matches!(managers.party.mark_departed(party, self.user.id, at).await, Ok(true));
+        if let Err(err) = managers.party.leave(party, &self.conn_id).await {
+            tracing::warn!(error = %err, %party, "could not remove presence");
+        }
+        if let Err(err) = managers.party.publish_viewers(party).await {
+            tracing::warn!(error = %err, %party, "could not publish viewers");
+        }
+        if !recorded {
+            return;
+        }
+        let (user, name) = (self.user.id, self.user.name.clone());
+        let grace = Duration::from_secs(self.ctx.chat.departure_grace_secs);
+        actix_web::rt::spawn(async move {
+            tokio::time::sleep(grace).await;
+            // Still the same departure on record: the person did not come back.
+            if matches!(managers.party.departure(party, user).await, Ok(Some(recorded)) if recorded == at)
+                && matches!(managers.party.take_departure(party, user).await, Ok(Some(_)))
+            {
+                let _ = managers.chat.system(party, &format!("{name} left")).await;
+            }
+        });
+    }
+
+    /// Posts a system line; a failure is logged, never fatal.
+    pub(super) async fn system_line(&self, text: &str) {
+        if let Err(err) = self.ctx.managers.chat.system(self.party, text).await {
+            tracing::warn!(error = %err, party = %self.party, "could not post a system line");
+        }
+    }
+}

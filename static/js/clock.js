@@ -1,0 +1,91 @@
+// Clock alignment with the server (NTP-style): turns ping/pong samples into an estimate of
+// server time. Pure: the local time source is injected; the wall clock is never consulted,
+// because it may be skewed or stepped while the page is open.
+
+/** Tuning for ClockSync; every field may be overridden. */
+export const CLOCK_DEFAULTS = Object.freeze({
+  windowSize: 12, // recent samples kept; older ones age out so a drifting clock is followed
+  bestOf: 3, // the estimate is the median offset of this many lowest-RTT samples
+  fastSamples: 6, // samples taken quickly right after connecting
+  fastDelayMs: 250,
+  slowDelayMs: 3000,
+});
+
+export class ClockSync {
+  /** @param {{now?: () => number} & Partial<typeof CLOCK_DEFAULTS>} options */
+  constructor(options = {}) {
+    const { now = () => performance.now(), ...tuning } = options;
+    this.now = now;
+    this.tuning = { ...CLOCK_DEFAULTS, ...tuning };
+    this.samples = [];
+    this.sampleCount = 0; // samples since the last restartFast(), drives the ping schedule
+    this.provisionalOffset = null;
+  }
+
+  /**
+   * Records one round trip: `t0` local time at send, `serverMs` the server's reading,
+   * `t1` local time at receipt. Returns the sample, or null when it is unusable.
+   */
+  record(t0, serverMs, t1) {
+    const rtt = t1 - t0;
+    if (!Number.isFinite(rtt) || rtt < 0 || !Number.isFinite(serverMs)) return null;
+    // The server read its clock somewhere inside the round trip; the midpoint is the
+    // unbiased guess when both legs take equally long.
+    const sample = { rtt, offset: serverMs - (t0 + t1) / 2, at: t1 };
+    this.samples.push(sample);
+    if (this.samples.length > this.tuning.windowSize) this.samples.shift();
+    this.sampleCount += 1;
+    return sample;
+  }
+
+  /**
+   * A one-way reading (e.g. welcome.server_ms) used only until the first real sample:
+   * it is late by the one-way delay, which is better than no estimate at all.
+   */
+  recordOneWay(serverMs, receivedAt = this.now()) {
+    if (Number.isFinite(serverMs)) this.provisionalOffset = serverMs - receivedAt;
+  }
+
+  /** Server time minus local time, or null before any reading. */
+  offset() {
+    if (this.samples.length === 0) return this.provisionalOffset;
+    const best = [...this.samples].sort((a, b) => a.rtt - b.rtt).slice(0, this.tuning.bestOf);
+    return median(best.map((s) => s.offset));
+  }
+
+  /** True once at least one round trip has been measured. */
+  measured() {
+    return this.samples.length > 0;
+  }
+
+  /** The lowest round-trip time in the window, or null. */
+  bestRtt() {
+    return this.samples.length ? Math.min(...this.samples.map((s) => s.rtt)) : null;
+  }
+
+  /** Estimated server time (ms since the epoch) at local time `perfNow`; null before any reading. */
+  serverNow(perfNow = this.now()) {
+    const offset = this.offset();
+    return offset == null ? null : perfNow + offset;
+  }
+
+  /** How long to wait before the next ping: quick at first, then relaxed. */
+  nextPingDelay() {
+    const { fastSamples, fastDelayMs, slowDelayMs } = this.tuning;
+    return this.sampleCount < fastSamples ? fastDelayMs : slowDelayMs;
+  }
+
+  /**
+   * Goes back to quick pings (after a reconnect, or when a hidden tab becomes visible),
+   * keeping the samples: the server clock is the same, only the path may have changed.
+   */
+  restartFast() {
+    this.sampleCount = 0;
+  }
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

@@ -1,0 +1,168 @@
+// The party's WebSocket client: says hello, keeps the clock samples coming, hands server
+// messages to the page, and reconnects with back-off when the connection drops. It knows
+// the protocol (docs/protocol.md), not the player.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Close codes after which reconnecting cannot help; the text is used when the server sent none. */
+export const FINAL_CLOSE_CODES = Object.freeze({
+  4001: 'This invite link no longer works: the owner replaced it. Ask for the new link.',
+  4002: 'This page is out of date. Reload it to rejoin the party.',
+  4004: 'This party is not available: the link is invalid or the video was deleted.',
+});
+
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 10_000;
+// A ping unanswered this long means the connection is dead even if the socket has not noticed.
+const PONG_TIMEOUT_MS = 10_000;
+
+/**
+ * Delay before reconnect attempt number `attempt` (0-based): 0.5 s doubling up to 10 s,
+ * drawn from the upper half of that so a crowd dropped at once does not return at once.
+ */
+export function backoffDelay(attempt, random = Math.random) {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt);
+  return ceiling / 2 + random() * (ceiling / 2);
+}
+
+/** The WebSocket URL for a path on the page's own origin (http → ws, https → wss). */
+export function socketUrl(origin, path) {
+  return origin.replace(/^http/, 'ws') + path;
+}
+
+export class PartyConnection {
+  /**
+   * @param {object} o
+   * @param {string} o.url WebSocket URL
+   * @param {import('./clock.js').ClockSync} o.clock receives the ping samples
+   * @param {object} o.handlers onStatus(status, info), onWelcome(msg), onState(state),
+   *   onViewers(list), onVideo(video), onError(err), onStopped({code, reason, message})
+   */
+  constructor({ url, clock, handlers = {}, WebSocketImpl = globalThis.WebSocket,
+    timers = globalThis, random = Math.random }) {
+    Object.assign(this, { url, clock, handlers, WebSocketImpl, timers, random });
+    this.status = 'idle'; // idle → connecting → connected ⇄ reconnecting; stopped is final
+    this.ws = null;
+    this.welcomed = false;
+    this.attempt = 0;
+    this.heldSeq = -Infinity;
+    this.pings = new Map(); // ping id → local send time
+    this.nextPingId = 1;
+    this.pingTimer = null;
+    this.retryTimer = null;
+    this.closedNotice = null; // the `closed` message that precedes a deliberate close
+  }
+
+  start() {
+    if (this.status === 'idle') this.open();
+  }
+
+  /** Sends a message; false when the connection is not ready for it (nothing is queued). */
+  send(type, fields = {}) {
+    if (!this.welcomed || this.ws?.readyState !== 1) return false;
+    this.ws.send(JSON.stringify({ type, ...fields }));
+    return true;
+  }
+
+  /** Closes for good (the page is going away). */
+  stop() {
+    this.setStatus('stopped');
+    this.teardown();
+  }
+
+  open() {
+    this.setStatus(this.status === 'idle' ? 'connecting' : 'reconnecting');
+    const ws = new this.WebSocketImpl(this.url);
+    this.ws = ws;
+    this.welcomed = false;
+    this.closedNotice = null;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION }));
+    ws.onmessage = (ev) => this.receive(ev.data);
+    ws.onclose = (ev) => this.closedBy(ev.code);
+  }
+
+  receive(data) {
+    let msg;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      return; // the server only sends JSON; a garbled frame is not worth dropping the party for
+    }
+    const h = this.handlers;
+    switch (msg?.type) {
+      case 'welcome':
+        this.welcomed = true;
+        this.attempt = 0;
+        // welcome is a full resync: its state replaces whatever was held, even an older seq
+        this.heldSeq = msg.state?.seq ?? -Infinity;
+        if (!this.clock.measured()) this.clock.recordOneWay(msg.server_ms);
+        this.clock.restartFast();
+        this.setStatus('connected');
+        h.onWelcome?.(msg);
+        this.ping();
+        break;
+      case 'state':
+        if (!(msg.state?.seq > this.heldSeq)) return; // stale or repeated: already applied
+        this.heldSeq = msg.state.seq;
+        h.onState?.(msg.state);
+        break;
+      case 'pong': {
+        const sentAt = this.pings.get(msg.id);
+        if (sentAt === undefined) return; // from an earlier connection
+        this.pings.delete(msg.id);
+        this.clock.record(sentAt, msg.server_ms, this.clock.now());
+        break;
+      }
+      case 'viewers': h.onViewers?.(msg.viewers ?? []); break;
+      case 'video': h.onVideo?.(msg.video); break;
+      case 'error': h.onError?.({ code: msg.code, message: msg.message }); break;
+      case 'closed': this.closedNotice = { reason: msg.reason, message: msg.message }; break;
+      default: break; // newer servers may add messages; ignoring them keeps old pages working
+    }
+  }
+
+  ping() {
+    this.timers.clearTimeout(this.pingTimer);
+    const now = this.clock.now();
+    for (const sentAt of this.pings.values()) {
+      if (now - sentAt > PONG_TIMEOUT_MS) return this.closedBy(null);
+    }
+    const id = this.nextPingId++;
+    if (this.send('ping', { id })) this.pings.set(id, now);
+    this.pingTimer = this.timers.setTimeout(() => this.ping(), this.clock.nextPingDelay());
+  }
+
+  /** The socket closed (code from the server) or was found dead (code null). */
+  closedBy(code) {
+    const notice = this.closedNotice;
+    this.teardown();
+    if (this.status === 'stopped') return;
+    if (code in FINAL_CLOSE_CODES) {
+      this.setStatus('stopped');
+      const message = notice?.message || FINAL_CLOSE_CODES[code];
+      this.handlers.onStopped?.({ code, reason: notice?.reason ?? null, message });
+      return;
+    }
+    const delayMs = backoffDelay(this.attempt++, this.random);
+    this.setStatus('reconnecting', { delayMs, notice });
+    this.retryTimer = this.timers.setTimeout(() => this.open(), delayMs);
+  }
+
+  teardown() {
+    this.timers.clearTimeout(this.pingTimer);
+    this.timers.clearTimeout(this.retryTimer);
+    this.pings.clear();
+    this.welcomed = false;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      if (ws.readyState < 2) ws.close();
+    }
+  }
+
+  setStatus(status, info = {}) {
+    this.status = status;
+    this.handlers.onStatus?.(status, info);
+  }
+}

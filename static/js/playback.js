@@ -1,0 +1,221 @@
+// Playback control: keeps one player on the server timeline. Applies each state the server
+// sends (playing or paused, rate, position), runs the drift policy on every tick, starts
+// scheduled plays on time, and turns the viewer's own actions on the player into commands.
+// No DOM and no socket: the player, clock and sender are injected, so it runs under test.
+
+import { awaitingStart, expectedPosition, shouldBeMoving } from './timeline.js';
+import { DRIFT_DEFAULTS, SeekLatency, driftAction } from './drift.js';
+
+export const TICK_MS = 200;
+// After a viewer's own command their player is left as they set it until the server answers
+// (or this long, when the command was refused), instead of being yanked back meanwhile.
+const USER_HOLD_MS = 1500;
+// Errors up to this size (or the player's dead band, if wider) are shown as "in sync".
+const IN_SYNC_MS = 100;
+// After a seek while playing, the player is left alone this long before its landing error
+// is read: a player resumes in steps (seeked, decoding, moving) and only then shows what the
+// seek really cost.
+const SEEK_SETTLE_MS = 500;
+// A player that ended before the server knew the duration is treated as at the end this close to it.
+const END_SLACK_MS = 250;
+const RATE_MIN = 0.25;
+const RATE_MAX = 2.0;
+
+export class Playback {
+  constructor({ player, clock, send, timers = globalThis,
+    onBlocked = () => {}, onSync = () => {}, onNotice = () => {} }) {
+    Object.assign(this, { player, clock, send, timers, onBlocked, onSync, onNotice });
+    this.state = null;
+    this.playerReady = false;
+    this.canControl = true;
+    this.blocked = false; // the browser refused to start playback without a click
+    this.starting = false; // a play() is under way
+    this.holdUntil = 0;
+    this.seekLatency = new SeekLatency();
+    this.startTimer = null;
+    this.seekCheck = null; // {at, aimedMs, rate} of a seek while playing, until its landing is read
+  }
+
+  setPlayerReady() { this.playerReady = true; this.tick(); }
+  setCanControl(can) { this.canControl = can; }
+
+  /** A new authoritative state (from welcome or state): it ends any hold on the player. */
+  setState(state) {
+    this.state = state;
+    this.holdUntil = 0;
+    this.seekCheck = null; // a landing measured against another state would mean nothing
+    this.tick();
+  }
+
+  /** The party is over for this page: let go of the player and stop following. */
+  stop() {
+    this.state = null;
+    this.timers.clearTimeout(this.startTimer);
+    this.player.pause();
+  }
+
+  /** The server refused a command: stop waiting for its answer. */
+  commandRefused() {
+    this.holdUntil = 0;
+    this.tick();
+  }
+
+  /** player position − expected position now, in ms; null while either is unknown. */
+  errorMs() {
+    const now = this.clock.serverNow();
+    if (!this.state || !this.playerReady || now == null) return null;
+    return this.player.positionMs() - expectedPosition(this.state, now);
+  }
+
+  policy() {
+    return { ...DRIFT_DEFAULTS, ...this.player.driftPolicy(this.state.rate) };
+  }
+
+  /** One step of the sync loop; also run at once on every change. */
+  tick() {
+    const s = this.state;
+    const p = this.player;
+    const now = this.clock.serverNow();
+    if (!s || !this.playerReady || now == null) return this.report(null);
+    if (this.clock.now() < this.holdUntil || p.seeking()) return undefined;
+    const expected = expectedPosition(s, now);
+    const pos = p.positionMs();
+    const atEnd = p.ended() && expected >= pos - END_SLACK_MS;
+    const policy = this.policy();
+    if (!shouldBeMoving(s, now) || atEnd) return this.holdStill(now, expected, pos, atEnd, policy);
+    if (p.paused()) return this.start(expected, pos, policy);
+    if (this.seekCheck && !this.seekLanded(pos - expected)) return this.report(pos - expected, policy);
+
+    const act = driftAction({
+      errorMs: pos - expected,
+      expectedMs: expected,
+      rate: s.rate,
+      paused: false,
+      nudging: Math.abs(p.rate() - p.snapRate(s.rate)) > 0.0005,
+      seekLatencyMs: this.seekLatency.estimate(),
+    }, policy);
+    if (act.action === 'seek') {
+      p.setRate(p.snapRate(s.rate));
+      p.seek(act.target);
+      this.seekCheck = { at: this.clock.now(), aimedMs: act.target - expected, rate: s.rate };
+    } else {
+      p.setRate(p.snapRate(act.rate));
+    }
+    return this.report(pos - expected, policy);
+  }
+
+  holdStill(now, expected, pos, atEnd, policy) {
+    const s = this.state;
+    const p = this.player;
+    if (this.blocked) this.setBlocked(false); // nothing to join while the party is paused
+    if (!p.paused()) p.pause();
+    p.setRate(p.snapRate(s.rate));
+    const act = driftAction({ errorMs: pos - expected, expectedMs: expected, rate: s.rate, paused: true }, policy);
+    if (act.action === 'seek' && !atEnd) p.seek(act.target);
+    if (awaitingStart(s, now)) {
+      // Start on the scheduled instant rather than on the next tick, up to TICK_MS late.
+      this.timers.clearTimeout(this.startTimer);
+      this.startTimer = this.timers.setTimeout(() => this.tick(), s.anchor_ms - now + 1);
+    }
+    return this.report(atEnd ? 0 : pos - expected, policy);
+  }
+
+  start(expected, pos, policy) {
+    const s = this.state;
+    const p = this.player;
+    if (this.blocked || this.starting) return this.report(pos - expected, policy);
+    p.setRate(p.snapRate(s.rate));
+    if (Math.abs(pos - expected) > policy.deadBandMs) {
+      const aimedMs = this.seekLatency.estimate() * s.rate;
+      p.seek(expected + aimedMs);
+      this.seekCheck = { at: this.clock.now(), aimedMs, rate: s.rate };
+    }
+    this.starting = true;
+    p.play().then(() => {
+      this.starting = false;
+    }, (err) => {
+      this.starting = false;
+      if (err?.name === 'NotAllowedError') this.setBlocked(true);
+    });
+    return this.report(pos - expected, policy);
+  }
+
+  /** The viewer clicked "Join playback": a user gesture, so the browser now lets it play. */
+  join() {
+    this.setBlocked(false);
+    this.holdUntil = 0;
+    this.tick();
+  }
+
+  setBlocked(blocked) {
+    this.blocked = blocked;
+    this.onBlocked(blocked);
+  }
+
+  /**
+   * Reads how a seek while playing landed, once it has settled: a seek aimed `aimedMs` ahead
+   * that lands `errorMs` off cost (aimedMs − errorMs) / rate of playing time. False while
+   * it is still settling.
+   */
+  seekLanded(errorMs) {
+    const { at, aimedMs, rate } = this.seekCheck;
+    if (this.clock.now() - at < SEEK_SETTLE_MS) return false;
+    this.seekCheck = null;
+    this.seekLatency.observe(Math.max(0, (aimedMs - errorMs) / rate));
+    return true;
+  }
+
+  // The viewer's own actions on the player's controls.
+
+  userPlay() {
+    // The party already plays: this viewer's player was only catching up (or blocked).
+    if (this.state && !this.state.paused) return this.join();
+    if (!this.command('play')) return this.tick();
+    // The server schedules the start a moment ahead for everyone; wait for it here too.
+    this.player.pause();
+    return undefined;
+  }
+
+  userPause(positionMs) {
+    if (this.state?.paused) return this.tick();
+    if (!this.command('pause', { position_ms: this.clampPosition(positionMs) })) this.tick();
+    return undefined;
+  }
+
+  userSeeking() {
+    if (this.canControl) this.holdUntil = this.clock.now() + USER_HOLD_MS;
+  }
+
+  userSeek(positionMs) {
+    if (!this.command('seek', { position_ms: this.clampPosition(positionMs) })) this.tick();
+  }
+
+  userRate(rate) {
+    const bounded = Math.min(Math.max(rate, RATE_MIN), RATE_MAX);
+    if (!this.command('rate', { rate: bounded })) this.tick();
+  }
+
+  command(type, fields = {}) {
+    if (!this.canControl) {
+      this.onNotice('Only the host can control playback in this party.');
+      return false;
+    }
+    if (!this.send(type, fields)) {
+      this.onNotice('Not connected: your change was not sent.');
+      return false;
+    }
+    this.holdUntil = this.clock.now() + USER_HOLD_MS;
+    return true;
+  }
+
+  clampPosition(ms) {
+    const upper = this.state?.duration_ms ?? Infinity;
+    return Math.round(Math.min(Math.max(ms, 0), upper));
+  }
+
+  report(errorMs, policy) {
+    const band = Math.max(IN_SYNC_MS, policy?.deadBandMs ?? 0);
+    this.onSync({ errorMs, inSync: errorMs != null && Math.abs(errorMs) <= band });
+    return undefined;
+  }
+}

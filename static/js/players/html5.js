@@ -1,0 +1,115 @@
+// Player adapter over a native <video controls> element (media files, and HLS where the
+// browser plays it natively). The viewer's actions on the element's own controls become
+// commands; the page's own changes are recognised by EchoGuard and not sent back.
+
+import { EchoGuard } from './echo.js';
+
+// A drag along the timeline fires many seeks; only the last one, once the drag rests, is sent.
+const USER_SEEK_SETTLE_MS = 300;
+
+export class Html5Player {
+  /**
+   * @param {HTMLElement} box the element the <video> is created in
+   * @param {string} source media URL
+   * @param {object} events onUserPlay(), onUserPause(ms), onUserSeeking(), onUserSeek(ms),
+   *   onUserRate(rate), onBuffering(), onReady(), onMediaInfo({duration_ms}), onFailure(message)
+   */
+  constructor(box, source, events) {
+    this.events = events;
+    this.guard = new EchoGuard();
+    this.seekSettle = null;
+    const video = document.createElement('video');
+    video.controls = true;
+    video.playsInline = true;
+    video.preload = 'auto';
+    this.video = video;
+    this.listen();
+    video.src = source;
+    box.replaceChildren(video);
+    this.loaded = new Promise((resolve) => {
+      if (video.readyState >= 1) resolve();
+      else video.addEventListener('loadedmetadata', () => resolve(), { once: true });
+    });
+  }
+
+  /** Resolves once the media's metadata is known and the element can be positioned. */
+  ready() { return this.loaded; }
+
+  positionMs() { return this.video.currentTime * 1000; }
+  paused() { return this.video.paused; }
+  ended() { return this.video.ended; }
+  seeking() { return this.guard.seekPending() || this.video.seeking; }
+  rate() { return this.video.playbackRate; }
+
+  /** Starts playback; rejects (NotAllowedError) when the browser's autoplay policy refuses. */
+  play() {
+    this.guard.willPlay();
+    return this.video.play().catch((err) => {
+      if (this.video.paused) this.guard.willPause(); // refused: it never started
+      throw err;
+    });
+  }
+
+  pause() {
+    this.guard.willPause();
+    this.video.pause();
+  }
+
+  seek(ms) {
+    // The element clamps to its duration; aim there, so the seek is recognised as ours.
+    const durationMs = this.video.duration * 1000;
+    const target = Number.isFinite(durationMs) ? Math.min(ms, durationMs) : ms;
+    this.guard.willSeek(target);
+    this.video.currentTime = target / 1000;
+  }
+
+  setRate(rate) {
+    if (Math.abs(this.video.playbackRate - rate) < 0.0005) return;
+    this.guard.willSetRate(rate);
+    this.video.playbackRate = rate;
+  }
+
+  /** Any rate is possible, so the default drift policy applies. */
+  driftPolicy() { return {}; }
+  snapRate(rate) { return rate; }
+
+  listen() {
+    const v = this.video;
+    const e = this.events;
+    const on = (type, fn) => v.addEventListener(type, fn);
+    on('play', () => {
+      if (this.guard.observePlay() === 'user') e.onUserPlay?.();
+    });
+    on('pause', () => {
+      // Reaching the end pauses the element; so may a browser hiding the page. Neither is a choice.
+      const natural = v.ended || document.visibilityState === 'hidden';
+      if (this.guard.observePause({ natural }) === 'user') e.onUserPause?.(this.positionMs());
+    });
+    on('seeking', () => {
+      if (this.guard.observeSeeking(this.positionMs()) !== 'user') return;
+      clearTimeout(this.seekSettle);
+      e.onUserSeeking?.();
+    });
+    on('seeked', () => {
+      if (this.guard.observeSeeked(this.positionMs()) === 'echo') return;
+      clearTimeout(this.seekSettle);
+      this.seekSettle = setTimeout(() => e.onUserSeek?.(this.positionMs()), USER_SEEK_SETTLE_MS);
+    });
+    on('ratechange', () => {
+      if (this.guard.observeRate(v.playbackRate) === 'user') e.onUserRate?.(v.playbackRate);
+    });
+    on('waiting', () => { if (!v.paused) e.onBuffering?.(); });
+    on('playing', () => e.onReady?.());
+    on('canplay', () => e.onReady?.());
+    on('loadedmetadata', () => {
+      if (Number.isFinite(v.duration)) e.onMediaInfo?.({ duration_ms: Math.round(v.duration * 1000) });
+    });
+    on('error', () => e.onFailure?.('This video could not be loaded.'));
+  }
+
+  destroy() {
+    clearTimeout(this.seekSettle);
+    this.video.removeAttribute('src');
+    this.video.load();
+  }
+}

@@ -1,0 +1,63 @@
+// The YouTube player's sync policy as pure functions: which rates it can really play, how
+// drift is corrected with them, and how a viewer's seek shows up in sampled positions.
+// Kept apart from the adapter so it is tested without the IFrame API.
+
+const VIDEO_ID = /^[A-Za-z0-9_-]{11}$/;
+
+/** True for a well-formed YouTube video id (11 characters of the URL-safe alphabet). */
+export function isVideoId(id) {
+  return typeof id === 'string' && VIDEO_ID.test(id);
+}
+
+/** The available rate closest to `desired` (the player rounds to one of them anyway). */
+export function snapRate(desired, available) {
+  if (!available?.length) return desired;
+  return available.reduce((best, r) => (Math.abs(r - desired) < Math.abs(best - desired) ? r : best));
+}
+
+/**
+ * True when the player offers rates close enough on both sides of `base` to nudge with:
+ * within (1 ± maxNudge) × base. The standard set (0.25 steps) offers none, so for it
+ * a 10 % nudge would become a 25 % lurch.
+ */
+export function canNudge(available, base, maxNudge = 0.1) {
+  const near = (r) => Math.abs(r - base) > 1e-9 && Math.abs(r - base) <= base * maxNudge + 1e-9;
+  return (available ?? []).some((r) => near(r) && r > base) && (available ?? []).some((r) => near(r) && r < base);
+}
+
+/**
+ * Drift policy for the YouTube player. Its positions are coarser than a <video> element's and
+ * each seek rebuffers, so the bands are wider; with only standard rates it cannot nudge and
+ * seeks once the error is beyond the band.
+ */
+export function youtubeDriftPolicy(available, base) {
+  if (canNudge(available, base)) {
+    return { deadBandMs: 60, settleMs: 20, pausedToleranceMs: 100, seekThresholdMs: 1000, maxNudge: 0.1 };
+  }
+  return { deadBandMs: 250, settleMs: 250, pausedToleranceMs: 150, seekThresholdMs: 250, maxNudge: 0 };
+}
+
+/**
+ * True when the position sampled at `at` cannot be explained by the previous sample and the
+ * playback since: someone moved the playhead. `toleranceMs` absorbs polling jitter and
+ * buffering stalls (a stall only makes the player fall behind by the stall's length).
+ */
+export function detectJump({ prevMs, prevAt, posMs, at, playing, rate, toleranceMs = 1000 }) {
+  const predicted = prevMs + (playing ? Math.max(0, at - prevAt) * rate : 0);
+  return Math.abs(posMs - predicted) > toleranceMs;
+}
+
+/** YT.PlayerState values, so the adapter does not depend on the global being loaded. */
+export const YT_STATE = Object.freeze({ UNSTARTED: -1, ENDED: 0, PLAYING: 1, PAUSED: 2, BUFFERING: 3, CUED: 5 });
+
+/**
+ * What a player state change means while the page is waiting for its own playVideo() to
+ * take effect: PLAYING confirms it, and falling back to a stopped state means the browser
+ * refused to start (autoplay policy), not that the viewer paused.
+ */
+export function playAttemptOutcome(ytState) {
+  if (ytState === YT_STATE.PLAYING) return 'started';
+  if (ytState === YT_STATE.PAUSED || ytState === YT_STATE.CUED) return 'refused';
+  // UNSTARTED is also the first step of a start that works (-1 → 3 → 1): wait and see.
+  return 'pending';
+}

@@ -1,0 +1,268 @@
+// Playback control with a simulated player and clock: states applied, starts on time, drift, commands.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Playback, TICK_MS } from '../../static/js/playback.js';
+import { ClockSync } from '../../static/js/clock.js';
+import { FakeTime } from './fakes.mjs';
+
+const SKEW = 1_700_000_000_000; // server time − local time
+
+/** A simulated media element: moves at its rate while playing; a seek takes `seekMs`. */
+class FakePlayer {
+  constructor(time, { seekMs = 0, blocked = false, drift = 1 } = {}) {
+    Object.assign(this, { time, seekMs, blocked, drift });
+    this.pos = 0;
+    this.isPaused = true;
+    this.r = 1;
+    this.seekUntil = 0;
+    this.lastAt = time.now();
+    this.calls = [];
+  }
+
+  update() {
+    const t = this.time.now();
+    const from = Math.min(t, Math.max(this.lastAt, this.seekUntil));
+    // `drift` models a media clock that runs slightly off, as real decoders do.
+    if (!this.isPaused) this.pos += (t - from) * this.r * this.drift;
+    this.lastAt = t;
+  }
+
+  positionMs() { this.update(); return this.pos; }
+  paused() { return this.isPaused; }
+  ended() { return false; }
+  seeking() { return this.time.now() < this.seekUntil; }
+  rate() { return this.r; }
+  play() {
+    this.update();
+    this.calls.push('play');
+    if (this.blocked) return Promise.reject(Object.assign(new Error('blocked'), { name: 'NotAllowedError' }));
+    this.isPaused = false;
+    return Promise.resolve();
+  }
+  pause() { this.update(); this.calls.push('pause'); this.isPaused = true; }
+  seek(ms) { this.update(); this.calls.push(['seek', Math.round(ms)]); this.pos = ms; this.seekUntil = this.time.now() + this.seekMs; }
+  setRate(r) { this.update(); this.r = r; }
+  driftPolicy() { return {}; }
+  snapRate(r) { return r; }
+}
+
+function setup(playerOptions = {}, { canControl = true, sendOk = true } = {}) {
+  const time = new FakeTime(0);
+  const clock = new ClockSync({ now: time.now });
+  clock.record(0, SKEW, 0);
+  const player = new FakePlayer(time, playerOptions);
+  const sent = [];
+  const events = { blocked: [], notices: [], sync: null };
+  const playback = new Playback({
+    player, clock, timers: time,
+    send: (type, fields) => { if (sendOk) sent.push({ type, ...fields }); return sendOk; },
+    onBlocked: (b) => events.blocked.push(b),
+    onNotice: (n) => events.notices.push(n),
+    onSync: (s) => { events.sync = s; },
+  });
+  playback.setCanControl(canControl);
+  playback.setPlayerReady();
+  // The page's loop: one tick every TICK_MS.
+  const loop = () => { playback.tick(); time.setTimeout(loop, TICK_MS); };
+  time.setTimeout(loop, TICK_MS);
+  const serverNow = () => time.now() + SKEW;
+  const state = (fields) => ({ seq: 1, media: 'video:1', paused: true, position_ms: 0, anchor_ms: serverNow(),
+    rate: 1, duration_ms: 600_000, updated_by: '', ...fields });
+  return { time, player, playback, sent, events, serverNow, state };
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+test('a paused state puts the player, paused, at its position', () => {
+  const { player, playback, time, events, state } = setup();
+  playback.setState(state({ position_ms: 42_000 }));
+  time.advance(1000);
+  assert.equal(player.paused(), true);
+  assert.equal(player.positionMs(), 42_000);
+  assert.deepEqual(player.calls, [['seek', 42_000]]);
+  assert.equal(events.sync.inSync, true);
+});
+
+test('a scheduled play starts on its anchor, not on the next tick', () => {
+  const { player, playback, time, serverNow, state } = setup();
+  const anchor = serverNow() + 330;
+  playback.setState(state({ paused: false, position_ms: 5000, anchor_ms: anchor }));
+  time.advance(300);
+  assert.equal(player.paused(), true, 'waits before the anchor');
+  assert.equal(player.positionMs(), 5000);
+  time.advance(31);
+  assert.equal(player.paused(), false);
+  time.advance(2000);
+  assert.ok(Math.abs(playback.errorMs()) < 2, `error ${playback.errorMs()}`);
+});
+
+test('a viewer joining a party in progress seeks to where it is and plays', () => {
+  const { player, playback, time, serverNow, state } = setup();
+  playback.setState(state({ paused: false, position_ms: 1000, anchor_ms: serverNow() - 60_000 }));
+  assert.equal(player.paused(), false);
+  assert.deepEqual(player.calls[0], ['seek', 61_000]);
+  time.advance(1000);
+  assert.ok(Math.abs(playback.errorMs()) <= 30);
+});
+
+test('a player whose media clock runs 1 % fast stays within the dead band by nudging alone', () => {
+  const { player, playback, time, serverNow, state } = setup({ drift: 1.01 });
+  playback.setState(state({ paused: false, position_ms: 0, anchor_ms: serverNow() }));
+  let worst = 0;
+  for (let i = 0; i < 300; i++) {
+    time.advance(TICK_MS);
+    if (i > 10) worst = Math.max(worst, Math.abs(playback.errorMs()));
+  }
+  assert.ok(worst <= 40, `worst error ${worst.toFixed(1)} ms`);
+  assert.equal(player.calls.filter((c) => c[0] === 'seek').length, 0);
+  assert.ok(player.rate() < 1, 'it runs slower to compensate');
+});
+
+test('seeks learn what they cost and aim ahead by it', () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 300 });
+  playback.setState(state({ paused: false, position_ms: 0, anchor_ms: serverNow() }));
+  time.advance(1000);
+  const landings = [];
+  for (let i = 0; i < 4; i++) {
+    player.pos += 5000; // a hiccup throws the player far off
+    time.advance(TICK_MS); // the loop sees it and seeks
+    time.advance(600); // the seek settles and its landing is read
+    landings.push(Math.round(playback.errorMs()));
+  }
+  assert.ok(landings[0] < -250, `the first seek lands behind by its cost: ${landings}`);
+  assert.ok(Math.abs(landings[3]) < 30, `later seeks land on time: ${landings}`);
+  assert.ok(Math.abs(playback.seekLatency.estimate() - 300) < 30, `estimate ${playback.seekLatency.estimate()}`);
+});
+
+test('a seek is given time to land before it is judged', () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 300 });
+  playback.setState(state({ paused: false, position_ms: 0, anchor_ms: serverNow() }));
+  time.advance(1000);
+  player.pos += 5000;
+  time.advance(TICK_MS);
+  const seeks = () => player.calls.filter((c) => c[0] === 'seek').length;
+  const before = seeks();
+  time.advance(400);
+  assert.equal(seeks(), before, 'no second seek while the first settles');
+  assert.equal(player.rate(), 1, 'no nudge either');
+});
+
+test('when autoplay is refused the join button is offered, and a click starts playback in sync', async () => {
+  const { player, playback, time, events, serverNow, state } = setup({ blocked: true });
+  playback.setState(state({ paused: false, position_ms: 0, anchor_ms: serverNow() - 10_000 }));
+  await flush();
+  assert.deepEqual(events.blocked, [true]);
+  time.advance(1000);
+  await flush();
+  assert.equal(player.calls.filter((c) => c === 'play').length, 1, 'no retry storm while blocked');
+  player.blocked = false; // the click is the gesture the browser wanted
+  playback.join();
+  assert.deepEqual(events.blocked, [true, false]);
+  assert.equal(player.paused(), false);
+  assert.ok(Math.abs(playback.errorMs()) <= 30);
+});
+
+test('a paused party needs no join button', async () => {
+  const { playback, events, serverNow, state } = setup({ blocked: true });
+  playback.setState(state({ paused: false, anchor_ms: serverNow() - 1000 }));
+  await flush();
+  playback.setState(state({ seq: 2, paused: true, position_ms: 1000 }));
+  assert.deepEqual(events.blocked, [true, false]);
+});
+
+test("a viewer's pause is sent with the position they saw, and their player is left alone until the answer", () => {
+  const { player, playback, time, sent, serverNow, state } = setup();
+  playback.setState(state({ paused: false, anchor_ms: serverNow() }));
+  time.advance(2000);
+  player.isPaused = true; // the viewer pressed pause on the element
+  playback.userPause(2000.4);
+  assert.deepEqual(sent, [{ type: 'pause', position_ms: 2000 }]);
+  time.advance(1000);
+  assert.equal(player.paused(), true, 'not resumed while the command is under way');
+  playback.setState(state({ seq: 2, paused: true, position_ms: 2000 }));
+  time.advance(400);
+  assert.equal(player.paused(), true);
+  assert.equal(Math.round(player.positionMs()), 2000);
+});
+
+test('a refused command is undone', async () => {
+  const { player, playback, time, serverNow, state } = setup();
+  playback.setState(state({ paused: false, anchor_ms: serverNow() }));
+  await flush();
+  time.advance(1000);
+  player.isPaused = true;
+  playback.userPause(1000);
+  playback.commandRefused(); // e.g. rate_limited
+  assert.equal(player.paused(), false);
+});
+
+test('a viewer who may not control is told so, and the player follows the party again', () => {
+  const { player, playback, time, sent, events, state } = setup({}, { canControl: false });
+  playback.setState(state({ paused: true, position_ms: 3000 }));
+  time.advance(400);
+  player.isPaused = false;
+  playback.userPlay();
+  assert.deepEqual(sent, []);
+  assert.match(events.notices[0], /host/);
+  assert.equal(player.paused(), true);
+});
+
+test("pressing play while the party is paused asks the server and waits for everyone's start", () => {
+  const { player, playback, time, sent, serverNow, state } = setup();
+  playback.setState(state({ paused: true, position_ms: 7000 }));
+  time.advance(400);
+  player.isPaused = false;
+  playback.userPlay();
+  assert.deepEqual(sent, [{ type: 'play' }]);
+  assert.equal(player.paused(), true, 'held until the scheduled start');
+  playback.setState(state({ seq: 2, paused: false, position_ms: 7000, anchor_ms: serverNow() + 250 }));
+  time.advance(200);
+  assert.equal(player.paused(), true);
+  time.advance(100);
+  assert.equal(player.paused(), false);
+});
+
+test('pressing play while the party plays only joins in; nothing is sent', () => {
+  const { playback, sent, serverNow, state } = setup();
+  playback.setState(state({ paused: false, anchor_ms: serverNow() }));
+  playback.userPlay();
+  assert.deepEqual(sent, []);
+});
+
+test('seeks and rates are sent within bounds', () => {
+  const { playback, sent, state } = setup();
+  playback.setState(state({ duration_ms: 90_000 }));
+  playback.userSeek(120_000);
+  playback.userSeek(-20);
+  playback.userRate(3);
+  playback.userRate(1.5);
+  assert.deepEqual(sent, [
+    { type: 'seek', position_ms: 90_000 }, { type: 'seek', position_ms: 0 },
+    { type: 'rate', rate: 2 }, { type: 'rate', rate: 1.5 },
+  ]);
+});
+
+test("the state's rate is applied to the player", () => {
+  const { player, playback, time, serverNow, state } = setup();
+  playback.setState(state({ paused: false, rate: 1.5, anchor_ms: serverNow() }));
+  time.advance(1000);
+  assert.ok(Math.abs(player.rate() - 1.5) < 0.01);
+  assert.ok(Math.abs(playback.errorMs()) <= 30);
+});
+
+test('without a clock estimate or a state, the sync status says so', () => {
+  const { playback, events } = setup();
+  playback.tick();
+  assert.deepEqual(events.sync, { errorMs: null, inSync: false });
+  assert.equal(playback.errorMs(), null);
+});
+
+test('once the party is over the player is paused and no longer follows the old state', () => {
+  const { player, playback, time, serverNow, state } = setup();
+  playback.setState(state({ paused: false, anchor_ms: serverNow() + 500 }));
+  playback.stop();
+  time.advance(2000);
+  assert.equal(player.paused(), true);
+  assert.equal(playback.errorMs(), null);
+});
