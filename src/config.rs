@@ -84,6 +84,7 @@ pub struct RealtimeSettings {
 pub struct SyncSettings {
     pub play_lead_ms: u64,
     pub pause_tolerance_ms: u64,
+    pub wait_limit_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

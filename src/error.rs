@@ -182,7 +182,7 @@ impl ResponseError for PageError {
 pub fn page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>{t} · WeWatch</title><link rel=\"stylesheet\" href=\"/static/vendor/bootstrap/bootstrap.min.css\"></head>\
+<title>{t} · WeWatch</title><link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/vendor/bootstrap/bootstrap.min.css\"></head>\
 <body><main class=\"container my-5\"><h1 class=\"h3\">{t}</h1><p id=\"error-message\">{m}</p><p><a href=\"/\">Go to your library</a></p></main></body></html>",
         t = escape_html(title),
         m = escape_html(message)

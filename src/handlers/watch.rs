@@ -86,6 +86,7 @@ pub async fn watch_socket(
         chat: state.settings.chat.clone(),
         node_id: state.node_id.clone(),
         max_title_chars: state.settings.library.max_title_chars,
+        wait_limit: std::time::Duration::from_secs(state.settings.sync.wait_limit_secs),
     };
     actix_web::rt::spawn(session::run(ctx, session, stream, user.0, subject));
     Ok(response)

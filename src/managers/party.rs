@@ -58,12 +58,17 @@ impl std::fmt::Display for PartyId {
     }
 }
 
-/// What a viewer's player is doing, as the viewer reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a viewer's player is doing, as the viewer list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ViewerStatus {
     Watching,
+    /// Playing, but further from the timeline than the page's sync band.
+    OutOfSync,
+    /// Waiting for data; the party holds for them (when it waits for everyone).
     Buffering,
+    /// Buffered longer than the wait limit; the party went on without them.
+    LeftBehind,
 }
 
 /// One connection's presence record.
@@ -73,9 +78,37 @@ pub struct PresenceEntry {
     pub name: String,
     /// The node serving the connection.
     pub node: String,
+    /// `Watching` or `Buffering`, as the player reports.
     pub status: ViewerStatus,
+    /// Whether the page reports being within its sync band.
+    #[serde(default = "yes")]
+    pub in_sync: bool,
+    /// Buffered past the wait limit: the party no longer waits for this connection.
+    #[serde(default)]
+    pub left_behind: bool,
     /// When the connection joined (server ms).
     pub since: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl PresenceEntry {
+    /// What the viewer list shows for this connection.
+    pub fn shown_status(&self) -> ViewerStatus {
+        match (self.status, self.left_behind, self.in_sync) {
+            (ViewerStatus::Buffering, true, _) => ViewerStatus::LeftBehind,
+            (ViewerStatus::Buffering, false, _) => ViewerStatus::Buffering,
+            (_, _, false) => ViewerStatus::OutOfSync,
+            _ => ViewerStatus::Watching,
+        }
+    }
+
+    /// Whether the party should wait for this connection.
+    pub fn holds_party(&self) -> bool {
+        self.status == ViewerStatus::Buffering && !self.left_behind
+    }
 }
 
 /// One person in the viewer list.
@@ -113,6 +146,8 @@ pub struct Permissions {
     pub owner_id: UserId,
     /// Viewers the owner promoted (they keep it when the mode changes back and forth).
     pub controllers: Vec<UserId>,
+    /// Whether the party holds while a viewer buffers.
+    pub wait_for_everyone: bool,
 }
 
 impl Permissions {
@@ -215,9 +250,10 @@ impl PartyManager {
     pub async fn permissions(&self, party: PartyId) -> Result<Option<Permissions>, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
-        let (owner, mode, controllers): (Option<UserId>, Option<String>, Vec<UserId>) = redis::pipe()
+        let (owner, mode, wait, controllers): (Option<UserId>, Option<String>, Option<String>, Vec<UserId>) = redis::pipe()
             .hget(party.root_key(&self.keys), "owner")
             .hget(self.keys.party_settings(&p), "control")
+            .hget(self.keys.party_settings(&p), "wait")
             .smembers(self.keys.party_controllers(&p))
             .query_async(&mut conn)
             .await?;
@@ -225,13 +261,23 @@ impl PartyManager {
         let mode = if mode.as_deref() == Some("promoted") { ControlMode::Promoted } else { ControlMode::Everyone };
         let mut controllers = controllers;
         controllers.sort_unstable();
-        Ok(Some(Permissions { mode, owner_id, controllers }))
+        let wait_for_everyone = wait.as_deref() != Some("0");
+        Ok(Some(Permissions { mode, owner_id, controllers, wait_for_everyone }))
     }
 
     /// Changes who may control, then tells every viewer.
     pub async fn set_mode(&self, party: PartyId, mode: ControlMode) -> Result<(), StoreError> {
         let key = self.keys.party_settings(&party.to_string());
         if self.hset_live(party, key, "control", mode.as_str()).await? {
+            self.publish_permissions(party).await?;
+        }
+        Ok(())
+    }
+
+    /// Turns "wait for everyone" on or off, then tells every viewer.
+    pub async fn set_wait(&self, party: PartyId, enabled: bool) -> Result<(), StoreError> {
+        let key = self.keys.party_settings(&party.to_string());
+        if self.hset_live(party, key, "wait", if enabled { "1" } else { "0" }).await? {
             self.publish_permissions(party).await?;
         }
         Ok(())
@@ -287,11 +333,17 @@ impl PartyManager {
         Ok(())
     }
 
+    /// Every connection's presence record.
+    pub async fn connections(&self, party: PartyId) -> Result<Vec<PresenceEntry>, StoreError> {
+        let mut conn = self.conn.clone();
+        let raw: HashMap<String, String> = conn.hgetall(self.keys.party_conns(&party.to_string())).await?;
+        Ok(raw.values().filter_map(|v| serde_json::from_str(v).ok()).collect())
+    }
+
     /// The people watching, one entry per person, in order of arrival, with current names.
     pub async fn viewers(&self, party: PartyId) -> Result<Vec<ViewerSummary>, StoreError> {
         let mut conn = self.conn.clone();
-        let raw: HashMap<String, String> = conn.hgetall(self.keys.party_conns(&party.to_string())).await?;
-        let mut entries: Vec<PresenceEntry> = raw.values().filter_map(|v| serde_json::from_str(v).ok()).collect();
+        let mut entries = self.connections(party).await?;
         entries.sort_by_key(|e| e.since);
         let mut people = summarise(&entries);
         if !people.is_empty() {
@@ -352,15 +404,14 @@ pub fn summarise(entries: &[PresenceEntry]) -> Vec<ViewerSummary> {
                 person.connections += 1;
                 // The newest connection carries the current name.
                 person.name = entry.name.clone();
-                if entry.status == ViewerStatus::Buffering {
-                    person.status = ViewerStatus::Buffering;
-                }
+                // The most worrying status of any of the person's connections shows.
+                person.status = person.status.max(entry.shown_status());
             }
             None => people.push(ViewerSummary {
                 user_id: entry.user_id,
                 name: entry.name.clone(),
                 connections: 1,
-                status: entry.status,
+                status: entry.shown_status(),
             }),
         }
     }
@@ -382,7 +433,15 @@ mod tests {
     use super::*;
 
     fn entry(user_id: u64, since: u64, status: ViewerStatus) -> PresenceEntry {
-        PresenceEntry { user_id, name: format!("U{user_id}"), node: "n".into(), status, since }
+        PresenceEntry {
+            user_id,
+            name: format!("U{user_id}"),
+            node: "n".into(),
+            status,
+            in_sync: true,
+            left_behind: false,
+            since,
+        }
     }
 
     #[test]
@@ -400,6 +459,20 @@ mod tests {
     }
 
     #[test]
+    fn the_list_shows_left_behind_buffering_and_out_of_sync_viewers() {
+        let mut e = entry(1, 1, ViewerStatus::Watching);
+        assert_eq!(e.shown_status(), ViewerStatus::Watching);
+        e.in_sync = false;
+        assert_eq!(e.shown_status(), ViewerStatus::OutOfSync);
+        e.status = ViewerStatus::Buffering;
+        assert_eq!(e.shown_status(), ViewerStatus::Buffering);
+        assert!(e.holds_party());
+        e.left_behind = true;
+        assert_eq!(e.shown_status(), ViewerStatus::LeftBehind);
+        assert!(!e.holds_party());
+    }
+
+    #[test]
     fn party_ids_round_trip() {
         for id in [PartyId::Video(VideoId(12)), PartyId::Playlist(PlaylistId(3))] {
             assert_eq!(PartyId::parse(&id.to_string()), Some(id));
@@ -410,7 +483,7 @@ mod tests {
 
     #[test]
     fn the_owner_and_promoted_viewers_may_control_in_promoted_mode() {
-        let mut p = Permissions { mode: ControlMode::Everyone, owner_id: 1, controllers: vec![3] };
+        let mut p = Permissions { mode: ControlMode::Everyone, owner_id: 1, controllers: vec![3], wait_for_everyone: true };
         assert!(p.can_control(2));
         p.mode = ControlMode::Promoted;
         assert!(p.can_control(1));

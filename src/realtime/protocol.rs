@@ -57,6 +57,12 @@ pub enum ClientMessage {
     Ended {
         item_id: u64,
     },
+    SyncStatus {
+        in_sync: bool,
+    },
+    SetWait {
+        enabled: bool,
+    },
 }
 
 const CLIENT_TYPES: &[&str] = &[
@@ -77,6 +83,8 @@ const CLIENT_TYPES: &[&str] = &[
     "skip",
     "jump",
     "ended",
+    "sync_status",
+    "set_wait",
 ];
 
 /// Why a frame could not be understood.

@@ -29,6 +29,10 @@ pub enum Command {
     Jump { item: u64 },
     /// Playlists: a player reached the end of this item.
     Ended { item: u64 },
+    /// The server: a viewer buffers, hold the party for them.
+    Hold,
+    /// The server: everyone is ready again, play on.
+    Resume,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,12 +109,14 @@ impl Command {
             Self::Skip => ("skip", "0".into()),
             Self::Jump { item } => ("jump", item.to_string()),
             Self::Ended { item } => ("ended", item.to_string()),
+            Self::Hold => ("hold", "0".into()),
+            Self::Resume => ("resume", "0".into()),
         }
     }
 
     /// Whether this command is a viewer controlling playback (and so needs permission).
     pub fn is_control(&self) -> bool {
-        !matches!(self, Self::Duration { .. } | Self::Ended { .. })
+        !matches!(self, Self::Duration { .. } | Self::Ended { .. } | Self::Hold | Self::Resume)
     }
 }
 

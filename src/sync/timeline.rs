@@ -20,6 +20,9 @@ pub struct PlaybackState {
     /// Display name of whoever made this state; empty for the initial state.
     #[serde(default)]
     pub updated_by: String,
+    /// Paused only to wait for a buffering viewer; play resumes by itself when all are ready.
+    #[serde(default)]
+    pub waiting: bool,
 }
 
 impl PlaybackState {
@@ -59,6 +62,7 @@ mod tests {
             rate,
             duration_ms: None,
             updated_by: String::new(),
+            waiting: false,
         }
     }
 

@@ -9,4 +9,5 @@ mod pages;
 mod permissions;
 mod playlists;
 mod videos;
+mod waiting;
 mod websocket;

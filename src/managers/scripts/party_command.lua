@@ -3,6 +3,7 @@
 -- KEYS[3] = party:{party}:settings   KEYS[4] = party:{party}:controllers
 -- KEYS[5] = playlist:{id}:items      KEYS[6] = playlist:{id}:order   (unused for videos)
 -- ARGV[1] = command: state | play | pause | seek | rate | duration | skip | jump | ended | refresh
+--           | hold (a viewer buffers: wait for them) | resume (everyone is ready again)
 -- ARGV[2] = its number (pause: the position the viewer saw, or -1; seek: position; rate: rate;
 --           duration: duration; jump / ended: item id; refresh: the item to fall back to)
 -- ARGV[3] = display name of the sender   ARGV[4] = play lead (ms)   ARGV[5] = pause tolerance (ms)
@@ -40,6 +41,7 @@ local anchor = tonumber(s.anchor_ms or now)
 local rate = tonumber(s.rate or '1')
 local dur = tonumber(s.duration_ms or '-1')
 local by = s.updated_by or ''
+local waiting = s.waiting == '1'
 local lead = tonumber(ARGV[4])
 local changed = seq == 0
 
@@ -105,7 +107,9 @@ if playlist and media == '' and control[cmd] then
 end
 
 if cmd == 'play' then
-  if paused then
+  -- A viewer's play overrides waiting for others.
+  if paused or waiting then
+    waiting = false
     pos = expected(now)
     if dur >= 0 and pos >= dur then pos = 0 end
     anchor = now + lead
@@ -113,6 +117,10 @@ if cmd == 'play' then
     changed = true
   end
 elseif cmd == 'pause' then
+  if waiting then
+    waiting = false
+    changed = true
+  end
   if not paused then
     local e = expected(now)
     if value >= 0 and math.abs(value - e) <= tonumber(ARGV[5]) then pos = value else pos = e end
@@ -150,6 +158,22 @@ elseif cmd == 'skip' or cmd == 'jump' then
     return { -1, 'no_such_item' }
   end
   load_item(target)
+elseif cmd == 'hold' then
+  -- Wait for a buffering viewer, if the party waits for everyone and is playing.
+  if not paused and redis.call('HGET', KEYS[3], 'wait') ~= '0' then
+    pos = expected(now)
+    anchor = now
+    paused = true
+    waiting = true
+    changed = true
+  end
+elseif cmd == 'resume' then
+  if waiting then
+    paused = false
+    waiting = false
+    anchor = now + lead
+    changed = true
+  end
 elseif cmd == 'ended' then
   -- A viewer's player reached the end: advance once, if the timeline agrees.
   if playlist and item_of(media) == ARGV[2] and dur >= 0 and not paused and expected(now) >= dur - 1500 then
@@ -168,14 +192,16 @@ end
 if changed then
   seq = seq + 1
   if cmd ~= 'duration' and cmd ~= 'state' and cmd ~= 'refresh' and cmd ~= 'ended' then by = ARGV[3] end
+  if cmd == 'resume' then by = '' end
   redis.call('HSET', KEYS[1], 'seq', seq, 'media', media, 'paused', paused and '1' or '0',
-    'position_ms', pos, 'anchor_ms', anchor, 'rate', rate, 'duration_ms', dur, 'updated_by', by)
+    'position_ms', pos, 'anchor_ms', anchor, 'rate', rate, 'duration_ms', dur, 'updated_by', by,
+    'waiting', waiting and '1' or '0')
 end
 local duration = cjson.null
 if dur >= 0 then duration = dur end
 local frame = cjson.encode({ type = 'state', state = {
   seq = seq, media = media, paused = paused, position_ms = pos, anchor_ms = anchor,
-  rate = rate, duration_ms = duration, updated_by = by } })
+  rate = rate, duration_ms = duration, updated_by = by, waiting = waiting } })
 if changed and cmd ~= 'state' then
   redis.call('PUBLISH', ARGV[6], frame)
 end

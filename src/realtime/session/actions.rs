@@ -34,8 +34,10 @@ impl Connection {
                 let pong = ServerMessage::Pong { id, server_ms: self.ctx.managers.clock.now_ms() };
                 return send(session, &pong).await;
             }
-            ClientMessage::Buffering => return self.set_status(ViewerStatus::Buffering).await,
-            ClientMessage::Ready => return self.set_status(ViewerStatus::Watching).await,
+            ClientMessage::Buffering => return self.buffering().await,
+            ClientMessage::Ready => return self.ready().await,
+            ClientMessage::SyncStatus { in_sync } => return self.sync_status(in_sync).await,
+            ClientMessage::SetWait { enabled } => return self.set_wait(session, enabled).await,
             ClientMessage::Chat { text } => return self.chat(session, &text).await,
             ClientMessage::SetName { name } => return self.set_name(session, &name).await,
             ClientMessage::ControlMode { mode } => return self.control_mode(session, mode).await,
@@ -106,7 +108,7 @@ impl Connection {
             Command::Skip | Command::Jump { .. } => format!("{name} switched to {}", self.item_title(&state.media).await),
             Command::Ended { .. } if state.paused => "The playlist has ended".to_owned(),
             Command::Ended { .. } => format!("Now playing {}", self.item_title(&state.media).await),
-            Command::Duration { .. } => return,
+            Command::Duration { .. } | Command::Hold | Command::Resume => return,
         };
         self.system_line(&line).await;
     }
@@ -121,17 +123,89 @@ impl Connection {
         .unwrap_or_else(|| "the next item".into())
     }
 
-    async fn set_status(&mut self, status: ViewerStatus) -> Result<(), Exit> {
-        if self.entry.status == status {
-            return Ok(());
-        }
-        self.entry.status = status;
+    /// Stores this connection's presence record and republishes the viewer list.
+    pub(super) async fn publish_entry(&mut self) -> Result<(), Exit> {
         let party = &self.ctx.managers.party;
         let result = async {
             party.update_presence(self.party, &self.conn_id, &self.entry).await?;
             party.publish_viewers(self.party).await
         };
         result.await.map_err(|e| internal(e, "status"))
+    }
+
+    /// The player waits for data: hold the party for it (if it waits for everyone), and
+    /// start the clock after which the party goes on without this viewer.
+    async fn buffering(&mut self) -> Result<(), Exit> {
+        if self.entry.status == ViewerStatus::Buffering {
+            return Ok(());
+        }
+        self.entry.status = ViewerStatus::Buffering;
+        self.entry.left_behind = false;
+        self.publish_entry().await?;
+        self.stall_deadline = Some(tokio::time::Instant::now() + self.ctx.wait_limit);
+        self.server_command(Command::Hold).await;
+        Ok(())
+    }
+
+    async fn ready(&mut self) -> Result<(), Exit> {
+        if self.entry.status != ViewerStatus::Buffering {
+            return Ok(());
+        }
+        self.entry.status = ViewerStatus::Watching;
+        self.entry.left_behind = false;
+        self.stall_deadline = None;
+        self.publish_entry().await?;
+        self.resume_if_all_ready().await;
+        Ok(())
+    }
+
+    /// The wait limit passed while still buffering: the party goes on without this viewer.
+    pub(super) async fn left_behind(&mut self) -> Result<(), Exit> {
+        self.stall_deadline = None;
+        if self.entry.status != ViewerStatus::Buffering {
+            return Ok(());
+        }
+        self.entry.left_behind = true;
+        self.publish_entry().await?;
+        self.system_line(&format!("{} is still loading; the party goes on without them", self.user.name)).await;
+        self.resume_if_all_ready().await;
+        Ok(())
+    }
+
+    async fn sync_status(&mut self, in_sync: bool) -> Result<(), Exit> {
+        if self.entry.in_sync == in_sync {
+            return Ok(());
+        }
+        self.entry.in_sync = in_sync;
+        self.publish_entry().await
+    }
+
+    /// A command the server issues on the party's behalf; failures are logged.
+    pub(super) async fn server_command(&self, command: Command) {
+        let result = self.ctx.managers.party.apply(self.party, command, 0, &self.user.name).await;
+        if let Err(err) = result {
+            tracing::warn!(error = %err, party = %self.party, ?command, "server command failed");
+        }
+    }
+
+    /// Resumes a waiting party once no connection holds it any more.
+    pub(super) async fn resume_if_all_ready(&self) {
+        match self.ctx.managers.party.connections(self.party).await {
+            Ok(connections) if !connections.iter().any(|c| c.holds_party()) => self.server_command(Command::Resume).await,
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, party = %self.party, "cannot read presence"),
+        }
+    }
+
+    async fn set_wait(&mut self, session: &mut Session, enabled: bool) -> Result<(), Exit> {
+        if !self.owner_only(session).await? {
+            return Ok(());
+        }
+        self.ctx.managers.party.set_wait(self.party, enabled).await.map_err(|e| internal(e, "wait"))?;
+        if !enabled {
+            self.server_command(Command::Resume).await;
+        }
+        Ok(())
     }
 
     async fn chat(&mut self, session: &mut Session, text: &str) -> Result<(), Exit> {

@@ -81,6 +81,10 @@ impl Connection {
         if let Err(err) = managers.party.publish_viewers(party).await {
             tracing::warn!(error = %err, %party, "could not publish viewers");
         }
+        if self.entry.holds_party() {
+            // The party may have been waiting for this connection alone.
+            self.resume_if_all_ready().await;
+        }
         if !recorded {
             return;
         }

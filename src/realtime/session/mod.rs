@@ -38,6 +38,8 @@ pub struct SessionContext {
     pub node_id: Arc<str>,
     /// Longest title a player may report.
     pub max_title_chars: usize,
+    /// How long the party waits for a buffering viewer (`[sync] wait_limit_secs`).
+    pub wait_limit: Duration,
 }
 
 /// What a party plays: one video, or a playlist.
@@ -162,6 +164,8 @@ struct Connection {
     /// The media's duration as last known, for validating positions.
     duration_ms: Option<f64>,
     last_seen: Instant,
+    /// While buffering: when the party stops waiting for this viewer.
+    stall_deadline: Option<tokio::time::Instant>,
 }
 
 impl Connection {
@@ -174,6 +178,8 @@ impl Connection {
             name: user.name.clone(),
             node: ctx.node_id.to_string(),
             status: ViewerStatus::Watching,
+            in_sync: true,
+            left_behind: false,
             since: ctx.managers.clock.now_ms() as u64,
         };
         Self {
@@ -187,6 +193,7 @@ impl Connection {
             entry,
             duration_ms: None,
             last_seen: Instant::now(),
+            stall_deadline: None,
         }
     }
 
@@ -214,7 +221,11 @@ impl Connection {
         let mut heartbeat = tokio::time::interval(Duration::from_secs(rt.heartbeat_interval_secs));
         heartbeat.tick().await;
         loop {
+            let stall = self.stall_deadline;
             let step = tokio::select! {
+                _ = async { tokio::time::sleep_until(stall.unwrap_or_else(tokio::time::Instant::now)).await }, if stall.is_some() => {
+                    self.left_behind().await
+                }
                 frame = stream.next() => match frame {
                     Some(Ok(frame)) => self.on_frame(session, frame).await,
                     Some(Err(err)) => Err(protocol_error(err)),
