@@ -271,7 +271,7 @@ pub struct Viewer {
 }
 
 /// How long a test waits for an expected message before failing.
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = Duration::from_secs(30);
 
 /// What the connection delivered next.
 #[derive(Debug)]

@@ -211,3 +211,33 @@ async fn playlist_pages_work_with_forms() {
     let home = app.home_with(&app.client).await;
     assert!(home.contains("Series"));
 }
+
+#[tokio::test]
+async fn positions_are_checked_against_the_item_playing_now() {
+    let app = spawn_app().await;
+    app.home_with(&app.client).await;
+    let playlist = create(&app, "Lengths").await;
+    let id = playlist["id"].as_u64().unwrap();
+    add(&app, id, json!({"url": "https://example.com/short.mp4"})).await;
+    let long: Value = add(&app, id, json!({"url": "https://example.com/long.mp4"})).await.json().await.unwrap();
+    let key = playlist["invite_key"].as_str().unwrap();
+    let (mut x, _) = app.join(key).await;
+    let (mut y, _) = app.join(key).await;
+    x.send(json!({"type": "media_info", "duration_ms": 30000})).await;
+    x.expect("state").await;
+    x.send(json!({"type": "seek", "position_ms": 60000})).await;
+    assert_eq!(x.expect("error").await["code"], "invalid_position", "beyond the short item");
+
+    y.send(json!({"type": "jump", "item_id": long["id"]})).await;
+    y.expect("state").await;
+    y.send(json!({"type": "media_info", "duration_ms": 90000})).await;
+    loop {
+        let s = x.expect("state").await;
+        if s["state"]["duration_ms"] == 90000 {
+            break;
+        }
+    }
+    x.send(json!({"type": "seek", "position_ms": 60000})).await;
+    let state = x.expect("state").await;
+    assert_eq!(state["state"]["position_ms"], 60000, "another viewer's item switch is honoured");
+}

@@ -129,8 +129,9 @@ elseif cmd == 'pause' then
     changed = true
   end
 elseif cmd == 'seek' then
+  -- Positions are checked here, against the duration of the media playing now.
+  if dur >= 0 and value > dur then return { -1, 'invalid_position' } end
   pos = value
-  if dur >= 0 and pos > dur then pos = dur end
   -- While playing, the jump is scheduled like a play, so every viewer restarts together.
   if paused then anchor = now else anchor = now + lead end
   changed = true

@@ -16,6 +16,7 @@ fn refusal_message(code: &str) -> &'static str {
         "last_item" => "This is the last item of the playlist.",
         "no_such_item" => "That item is not in the playlist.",
         "not_a_playlist" => "This party plays a single video.",
+        "invalid_position" => "That position lies beyond the end of the media.",
         _ => "The command was refused.",
     }
 }
@@ -44,8 +45,8 @@ impl Connection {
             ClientMessage::Promote { user_id } => return self.promote(session, user_id, true).await,
             ClientMessage::Demote { user_id } => return self.promote(session, user_id, false).await,
             ClientMessage::Play => Ok(Command::Play),
-            ClientMessage::Pause { position_ms } => Command::pause(position_ms, self.duration_ms),
-            ClientMessage::Seek { position_ms } => Command::seek(position_ms, self.duration_ms),
+            ClientMessage::Pause { position_ms } => Command::pause(position_ms, None),
+            ClientMessage::Seek { position_ms } => Command::seek(position_ms, None),
             ClientMessage::Rate { rate } => Command::rate(rate),
             ClientMessage::Skip => Ok(Command::Skip),
             ClientMessage::Jump { item_id } => Ok(Command::Jump { item: item_id }),
@@ -65,7 +66,6 @@ impl Connection {
         let result = self.ctx.managers.party.apply(self.party, command, self.user.id, &self.user.name).await;
         match result {
             Ok(CommandResult::Applied { changed: did_change, state, frame }) => {
-                self.duration_ms = state.duration_ms;
                 if did_change {
                     self.announce(command, &state).await;
                     Ok(())
@@ -84,6 +84,7 @@ impl Connection {
                     "last_item" => "last_item",
                     "no_such_item" => "no_such_item",
                     "not_a_playlist" => "not_a_playlist",
+                    "invalid_position" => "invalid_position",
                     _ => "refused",
                 };
                 send(session, &ServerMessage::error(code, refusal_message(code))).await

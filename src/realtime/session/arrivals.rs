@@ -29,7 +29,6 @@ impl Connection {
         let Some(state) = managers.party.state(self.party).await.map_err(|e| internal(e, "state"))? else {
             return Err(gone());
         };
-        self.duration_ms = state.duration_ms;
         let Some(permissions) = managers.party.permissions(self.party).await.map_err(|e| internal(e, "permissions"))? else {
             return Err(gone());
         };

@@ -161,8 +161,6 @@ struct Connection {
     entry: PresenceEntry,
     commands: TokenBucket,
     messages: TokenBucket,
-    /// The media's duration as last known, for validating positions.
-    duration_ms: Option<f64>,
     last_seen: Instant,
     /// While buffering: when the party stops waiting for this viewer.
     stall_deadline: Option<tokio::time::Instant>,
@@ -191,7 +189,6 @@ impl Connection {
             subject,
             conn_id: URL_SAFE_NO_PAD.encode(id),
             entry,
-            duration_ms: None,
             last_seen: Instant::now(),
             stall_deadline: None,
         }
@@ -252,7 +249,6 @@ impl Connection {
         let Some(state) = party.state(self.party).await.map_err(|e| internal(e, "state"))? else {
             return Err(Exit::Close { reason: self.subject.deleted(), send_frame: true });
         };
-        self.duration_ms = state.duration_ms;
         let viewers = party.viewers(self.party).await.map_err(|e| internal(e, "viewers"))?;
         send(session, &ServerMessage::State { state }).await?;
         send(session, &ServerMessage::Viewers { viewers }).await
