@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,7 +76,7 @@ export async function waitFor(what, check, { timeout = 15_000, interval = 100, d
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -108,7 +108,7 @@ function redisPing(port) {
 }
 
 /** A spawned child whose output is kept (bounded) for failure messages. */
-class Child {
+export class Child {
   constructor(name, command, args, options) {
     this.name = name;
     this.output = '';
@@ -188,6 +188,52 @@ function serverBinary() {
   return bin;
 }
 
+/** A setting's value as TOML: numbers as `String()` writes them, strings quoted, arrays of these. */
+function tomlValue(value) {
+  if (Array.isArray(value)) return `[${value.map(tomlValue).join(', ')}]`;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  throw new Error(`cannot write ${JSON.stringify(value)} as a TOML value`);
+}
+
+/**
+ * The settings file `text` (TOML) with each `settings[section][key]` set: the key's line
+ * replaced where the section has one, else added to the section (or a new section).
+ */
+export function overrideSettings(text, settings) {
+  const lines = text.split('\n');
+  const header = (line) => /^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$/.exec(line);
+  for (const [section, values] of Object.entries(settings)) {
+    for (const [key, value] of Object.entries(values)) {
+      const line = `${key} = ${tomlValue(value)}`;
+      const start = lines.findIndex((l) => header(l)?.[1] === section);
+      if (start < 0) {
+        lines.push('', `[${section}]`, line);
+        continue;
+      }
+      let end = lines.findIndex((l, i) => i > start && header(l));
+      if (end < 0) end = lines.length;
+      const keyLine = new RegExp(`^\\s*${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*=`);
+      const at = lines.findIndex((l, i) => i > start && i < end && keyLine.test(l));
+      if (at >= 0) lines[at] = line;
+      else lines.splice(start + 1, 0, line);
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Writes a copy of the server's settings file (`WEWATCH_CONFIG`, default `server.toml`) into
+ * `dir` with `settings` ({section: {key: value}}) overriding it; returns the copy's path.
+ */
+async function writeSettings(dir, settings) {
+  const source = path.resolve(REPO_ROOT, process.env.WEWATCH_CONFIG || 'server.toml');
+  const target = path.join(dir, 'server.toml');
+  await writeFile(target, overrideSettings(await readFile(source, 'utf8'), settings));
+  return target;
+}
+
 /** The server's environment: a free port, the given Redis, and a throw-away secret and key prefix. */
 function serverEnv({ redisPort, logDir }) {
   return {
@@ -220,7 +266,10 @@ async function startServer(env) {
 }
 
 /**
- * Starts Redis, the server and Chromium. Returns:
+ * Starts Redis, the server and Chromium. `settings` ({section: {key: value}}, optional)
+ * overrides values of `server.toml` for this run, as in `{ sync: { wait_limit_secs: 2 } }`:
+ * the server then reads a copy of it (`WEWATCH_CONFIG`), kept in the temporary directory.
+ * Returns:
  * - `baseUrl`: the server's address, like `http://127.0.0.1:41234`;
  * - `newViewer(name)`: a fresh browser context (a different person) with one page,
  *   whose console lines and page errors are kept for failure messages;
@@ -234,7 +283,7 @@ async function startServer(env) {
  *   printed, for diagnostics;
  * - `stop()`: stops everything and removes the temporary directory.
  */
-export async function startHarness() {
+export async function startHarness({ settings = null } = {}) {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'wewatch-e2e-'));
   const redisDir = path.join(tmp, 'redis');
   const logDir = path.join(tmp, 'logs');
@@ -278,6 +327,7 @@ export async function startHarness() {
     ({ redis, port: redisPort } = await startRedis(redisDir));
 
     const env = serverEnv({ redisPort, logDir });
+    if (settings) env.WEWATCH_CONFIG = await writeSettings(tmp, settings);
     let baseUrl;
     ({ server, baseUrl } = await startServer(env));
     // Every later run binds the port the first one was given, so pages and links stay valid.

@@ -65,6 +65,7 @@ pub struct ChatSettings {
     pub per_window: u32,
     pub window_secs: u64,
     pub departure_grace_secs: u64,
+    pub announce_max_people: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +79,8 @@ pub struct RealtimeSettings {
     pub client_timeout_secs: u64,
     pub hello_timeout_secs: u64,
     pub channel_capacity: usize,
+    pub viewer_list_max: usize,
+    pub viewer_list_delay_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -199,8 +202,8 @@ impl Settings {
         if rt.heartbeat_interval_secs == 0 || rt.client_timeout_secs <= rt.heartbeat_interval_secs {
             return bad("realtime.client_timeout_secs must exceed heartbeat_interval_secs (> 0)");
         }
-        if rt.channel_capacity == 0 {
-            return bad("realtime.channel_capacity must be at least 1");
+        if rt.channel_capacity == 0 || rt.viewer_list_max == 0 {
+            return bad("realtime.channel_capacity and viewer_list_max must be at least 1");
         }
         if self.library.page_size == 0 || self.library.max_title_chars == 0 {
             return bad("library.page_size and max_title_chars must be at least 1");

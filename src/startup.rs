@@ -28,6 +28,8 @@ pub struct AppState {
     pub managers: Managers,
     /// This node's party groups.
     pub hub: Arc<Hub>,
+    /// Sends changed viewer lists, gathered.
+    pub roster: Arc<realtime::roster::Roster>,
     /// Page templates, compiled once at start.
     pub tera: Tera,
     /// Signs cookies and CSRF tokens.
@@ -93,6 +95,11 @@ impl Application {
             .await
             .map_err(StartupError::Redis)?;
 
+        let roster = realtime::roster::Roster::start(
+            managers.party.clone(),
+            Duration::from_millis(settings.realtime.viewer_list_delay_ms),
+            settings.realtime.viewer_list_max,
+        );
         let tera = Tera::new("templates/**/*.html").map_err(StartupError::Templates)?;
         let mut node = [0u8; 6];
         rand::rng().fill_bytes(&mut node);
@@ -109,6 +116,7 @@ impl Application {
         let state = web::Data::new(AppState {
             managers,
             hub: hub.clone(),
+            roster,
             tera,
             signer: Signer::new(settings.secret().clone()),
             node_id: URL_SAFE_NO_PAD.encode(node).into(),

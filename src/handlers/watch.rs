@@ -87,6 +87,7 @@ pub async fn watch_socket(
         node_id: state.node_id.clone(),
         max_title_chars: state.settings.library.max_title_chars,
         wait_limit: std::time::Duration::from_secs(state.settings.sync.wait_limit_secs),
+        roster: state.roster.clone(),
     };
     actix_web::rt::spawn(session::run(ctx, session, stream, user.0, subject));
     Ok(response)

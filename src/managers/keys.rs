@@ -21,6 +21,7 @@
 //! | `party:{party}:controllers` | set | until the party is deleted | user ids the owner promoted |
 //! | `party:{party}:chat` | list | until the party is deleted | the last `chat_history` messages (JSON), oldest first |
 //! | `party:{party}:chat_seq` | string | until the party is deleted | last chat message id |
+//! | `party:{party}:people` | hash | while anyone watches | user id → their open connections |
 //! | `party:{party}:departed` | hash | until the party is deleted | user id → when their last connection closed (ms) |
 //! | `chatrate:{user}` | string | `chat_window_secs` | messages the user sent in the current window |
 //! | channel `events:{party}` | pub/sub | — | frames for every viewer of the party, on every node |
@@ -109,6 +110,10 @@ impl Keys {
         format!("{}party:{party}:chat_seq", self.prefix)
     }
 
+    pub fn party_people(&self, party: &str) -> String {
+        format!("{}party:{party}:people", self.prefix)
+    }
+
     pub fn party_departed(&self, party: &str) -> String {
         format!("{}party:{party}:departed", self.prefix)
     }
@@ -127,6 +132,7 @@ impl Keys {
             self.party_chat(party),
             self.party_chat_seq(party),
             self.party_departed(party),
+            self.party_people(party),
         ]
     }
 

@@ -19,7 +19,7 @@ pub use clock::ServerClock;
 pub use invites::InvitesManager;
 pub use keys::Keys;
 pub use party::{
-    CommandResult, ControlMode, PartyId, PartyManager, Permissions, PresenceEntry, ViewerStatus, ViewerSummary,
+    Arrival, CommandResult, Departure, ControlMode, PartyId, PartyManager, Permissions, PresenceEntry, ViewerStatus, ViewerSummary,
 };
 pub use playlists::{Playlist, PlaylistError, PlaylistItem, PlaylistView, PlaylistsManager};
 pub use users::{AuthToken, User, UsersManager};

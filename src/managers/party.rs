@@ -176,6 +176,9 @@ pub struct PartyManager {
     command: Arc<redis::Script>,
     /// Writes a hash field only while the party exists.
     hset_live: Arc<redis::Script>,
+    presence_join: Arc<redis::Script>,
+    presence_leave: Arc<redis::Script>,
+    settle_departure: Arc<redis::Script>,
 }
 
 impl PartyManager {
@@ -186,6 +189,9 @@ impl PartyManager {
             sync,
             command: Arc::new(redis::Script::new(include_str!("scripts/party_command.lua"))),
             hset_live: Arc::new(redis::Script::new(include_str!("scripts/hset_if_exists.lua"))),
+            presence_join: Arc::new(redis::Script::new(include_str!("scripts/presence_join.lua"))),
+            presence_leave: Arc::new(redis::Script::new(include_str!("scripts/presence_leave.lua"))),
+            settle_departure: Arc::new(redis::Script::new(include_str!("scripts/settle_departure.lua"))),
         }
     }
 
@@ -316,21 +322,49 @@ impl PartyManager {
         Ok(written == 1)
     }
 
-    /// Records a connection; `false` when the party no longer exists.
-    pub async fn join(&self, party: PartyId, conn_id: &str, entry: &PresenceEntry) -> Result<bool, StoreError> {
+    /// Records a connection. `None` when the party no longer exists.
+    pub async fn join(&self, party: PartyId, conn_id: &str, entry: &PresenceEntry) -> Result<Option<Arrival>, StoreError> {
+        let mut conn = self.conn.clone();
+        let p = party.to_string();
         let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.hset_live(party, self.keys.party_conns(&party.to_string()), conn_id, &json).await
+        let (connections, returning, people): (i64, i64, usize) = self
+            .presence_join
+            .key(self.keys.party_conns(&p))
+            .key(party.root_key(&self.keys))
+            .key(self.keys.party_people(&p))
+            .key(self.keys.party_departed(&p))
+            .arg(conn_id)
+            .arg(json)
+            .arg(entry.user_id)
+            .invoke_async(&mut conn)
+            .await?;
+        if connections == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Arrival { first_connection: connections == 1, returning: returning == 1, people }))
     }
 
     /// Updates a connection's presence record (only while the party exists).
     pub async fn update_presence(&self, party: PartyId, conn_id: &str, entry: &PresenceEntry) -> Result<bool, StoreError> {
-        self.join(party, conn_id, entry).await
+        let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.hset_live(party, self.keys.party_conns(&party.to_string()), conn_id, &json).await
     }
 
-    pub async fn leave(&self, party: PartyId, conn_id: &str) -> Result<(), StoreError> {
+    /// Removes a connection; when it was the person's last, their departure is recorded.
+    pub async fn leave(&self, party: PartyId, conn_id: &str, user: UserId) -> Result<Departure, StoreError> {
         let mut conn = self.conn.clone();
-        conn.hdel::<_, _, ()>(self.keys.party_conns(&party.to_string()), conn_id).await?;
-        Ok(())
+        let p = party.to_string();
+        let (left, people, at): (i64, usize, u64) = self
+            .presence_leave
+            .key(self.keys.party_conns(&p))
+            .key(self.keys.party_people(&p))
+            .key(self.keys.party_departed(&p))
+            .key(party.root_key(&self.keys))
+            .arg(conn_id)
+            .arg(user)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(Departure { last_connection: left == 0, people, recorded_at: (at > 0).then_some(at) })
     }
 
     /// Every connection's presence record.
@@ -340,12 +374,15 @@ impl PartyManager {
         Ok(raw.values().filter_map(|v| serde_json::from_str(v).ok()).collect())
     }
 
-    /// The people watching, one entry per person, in order of arrival, with current names.
-    pub async fn viewers(&self, party: PartyId) -> Result<Vec<ViewerSummary>, StoreError> {
+    /// The first `limit` people watching, one entry per person, in order of arrival, with
+    /// current names; and how many people watch in all.
+    pub async fn viewers(&self, party: PartyId, limit: usize) -> Result<(Vec<ViewerSummary>, usize), StoreError> {
         let mut conn = self.conn.clone();
         let mut entries = self.connections(party).await?;
         entries.sort_by_key(|e| e.since);
         let mut people = summarise(&entries);
+        let total = people.len();
+        people.truncate(limit);
         if !people.is_empty() {
             let mut pipe = redis::pipe();
             for person in &people {
@@ -358,13 +395,13 @@ impl PartyManager {
                 }
             }
         }
-        Ok(people)
+        Ok((people, total))
     }
 
-    /// Publishes the viewer list to every node.
-    pub async fn publish_viewers(&self, party: PartyId) -> Result<(), StoreError> {
-        let viewers = self.viewers(party).await?;
-        self.publish(party, &ServerMessage::Viewers { viewers }.to_json()).await
+    /// Publishes the viewer list (its first `limit` people) to every node.
+    pub async fn publish_viewers(&self, party: PartyId, limit: usize) -> Result<(), StoreError> {
+        let (viewers, people) = self.viewers(party, limit).await?;
+        self.publish(party, &ServerMessage::Viewers { viewers, people }.to_json()).await
     }
 
     /// Publishes a frame to every viewer of a party, on every node.
@@ -374,45 +411,66 @@ impl PartyManager {
         Ok(())
     }
 
-    /// Notes when a person's last connection closed.
-    pub async fn mark_departed(&self, party: PartyId, user: UserId, at_ms: u64) -> Result<bool, StoreError> {
-        let key = self.keys.party_departed(&party.to_string());
-        self.hset_live(party, key, &user.to_string(), &at_ms.to_string()).await
-    }
-
-    /// When the person last left, and forgets it (they are back, or announced as gone).
-    pub async fn take_departure(&self, party: PartyId, user: UserId) -> Result<Option<u64>, StoreError> {
+    /// Forgets a recorded departure if it is still the one made at `at_ms` (the person did not
+    /// come back since); `true` when it was.
+    pub async fn settle_departure(&self, party: PartyId, user: UserId, at_ms: u64) -> Result<bool, StoreError> {
         let mut conn = self.conn.clone();
-        let key = self.keys.party_departed(&party.to_string());
-        let (at, _): (Option<u64>, i64) = redis::pipe().atomic().hget(&key, user).hdel(&key, user).query_async(&mut conn).await?;
-        Ok(at)
+        let settled: i64 = self
+            .settle_departure
+            .key(self.keys.party_departed(&party.to_string()))
+            .arg(user)
+            .arg(at_ms)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(settled == 1)
     }
+}
 
-    /// When the person last left, without forgetting it.
-    pub async fn departure(&self, party: PartyId, user: UserId) -> Result<Option<u64>, StoreError> {
-        let mut conn = self.conn.clone();
-        Ok(conn.hget(self.keys.party_departed(&party.to_string()), user).await?)
-    }
+/// What joining told about the person.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival {
+    /// Their only connection to the party now.
+    pub first_connection: bool,
+    /// They had left moments ago (a reload or a short drop).
+    pub returning: bool,
+    /// People watching now.
+    pub people: usize,
+}
+
+/// What leaving told about the person.
+#[derive(Debug, Clone, Copy)]
+pub struct Departure {
+    /// That was their last connection.
+    pub last_connection: bool,
+    /// People still watching.
+    pub people: usize,
+    /// When their departure was recorded (their last connection, while the party exists).
+    pub recorded_at: Option<u64>,
 }
 
 /// Groups connection entries (sorted by arrival) into one summary per person.
 pub fn summarise(entries: &[PresenceEntry]) -> Vec<ViewerSummary> {
     let mut people: Vec<ViewerSummary> = Vec::new();
+    let mut index: HashMap<UserId, usize> = HashMap::with_capacity(entries.len());
     for entry in entries {
-        match people.iter_mut().find(|p| p.user_id == entry.user_id) {
-            Some(person) => {
+        match index.get(&entry.user_id) {
+            Some(&at) => {
+                let person = &mut people[at];
                 person.connections += 1;
                 // The newest connection carries the current name.
                 person.name = entry.name.clone();
                 // The most worrying status of any of the person's connections shows.
                 person.status = person.status.max(entry.shown_status());
             }
-            None => people.push(ViewerSummary {
-                user_id: entry.user_id,
-                name: entry.name.clone(),
-                connections: 1,
-                status: entry.shown_status(),
-            }),
+            None => {
+                index.insert(entry.user_id, people.len());
+                people.push(ViewerSummary {
+                    user_id: entry.user_id,
+                    name: entry.name.clone(),
+                    connections: 1,
+                    status: entry.shown_status(),
+                });
+            }
         }
     }
     people

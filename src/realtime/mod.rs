@@ -11,6 +11,7 @@
 pub mod hub;
 pub mod limits;
 pub mod protocol;
+pub mod roster;
 pub mod session;
 pub mod subscriber;
 

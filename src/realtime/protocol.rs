@@ -165,6 +165,7 @@ pub enum ServerMessage {
         server_ms: f64,
         state: PlaybackState,
         viewers: Vec<ViewerSummary>,
+        people: usize,
         /// The video, for a video's party.
         video: Option<VideoInfo>,
         /// The playlist, for a playlist's party.
@@ -180,7 +181,10 @@ pub enum ServerMessage {
         state: PlaybackState,
     },
     Viewers {
+        /// The first people, in order of arrival (at most `[realtime] viewer_list_max`).
         viewers: Vec<ViewerSummary>,
+        /// How many people watch in all.
+        people: usize,
     },
     Video {
         video: VideoInfo,

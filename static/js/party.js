@@ -36,7 +36,8 @@ export class PartyConnection {
    * @param {string} o.url WebSocket URL
    * @param {import('./clock.js').ClockSync} o.clock receives the ping samples
    * @param {object} o.handlers onStatus(status, info), onWelcome(msg), onState(state),
-   *   onViewers(list), onVideo(video), onError(err), onStopped({code, reason, message})
+   *   onViewers(list), onVideo(video), onPlaylist(playlist), onPermissions(permissions),
+   *   onChat(message), onError(err), onStopped({code, reason, message})
    */
   constructor({ url, clock, handlers = {}, WebSocketImpl = globalThis.WebSocket,
     timers = globalThis, random = Math.random }) {
@@ -115,6 +116,9 @@ export class PartyConnection {
       }
       case 'viewers': h.onViewers?.(msg.viewers ?? []); break;
       case 'video': h.onVideo?.(msg.video); break;
+      case 'playlist': h.onPlaylist?.(msg.playlist); break;
+      case 'permissions': h.onPermissions?.(msg.permissions); break;
+      case 'chat': h.onChat?.(msg.message); break;
       case 'error': h.onError?.({ code: msg.code, message: msg.message }); break;
       case 'closed': this.closedNotice = { reason: msg.reason, message: msg.message }; break;
       default: break; // newer servers may add messages; ignoring them keeps old pages working

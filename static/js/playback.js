@@ -1,7 +1,9 @@
 // Playback control: keeps one player on the server timeline. Applies each state the server
 // sends (playing or paused, rate, position), runs the drift policy on every tick, starts
 // scheduled plays on time, and turns the viewer's own actions on the player into commands.
-// No DOM and no socket: the player, clock and sender are injected, so it runs under test.
+// The player may be replaced (a playlist moves to an item another adapter plays) or absent
+// (nothing playable here). No DOM and no socket: the player, clock and sender are injected,
+// so it runs under test.
 
 import { awaitingStart, expectedPosition, shouldBeMoving } from './timeline.js';
 import { DRIFT_DEFAULTS, SeekLatency, driftAction } from './drift.js';
@@ -36,8 +38,33 @@ export class Playback {
     this.seekCheck = null; // {at, aimedMs, rate} of a seek while playing, until its landing is read
   }
 
-  setPlayerReady() { this.playerReady = true; this.tick(); }
+  /**
+   * The player can be positioned. `player` names which one, so a player that was replaced
+   * meanwhile is not taken for the current one.
+   */
+  setPlayerReady(player = this.player) {
+    if (player !== this.player || !player) return;
+    this.playerReady = true;
+    this.tick();
+  }
+
   setCanControl(can) { this.canControl = can; }
+
+  /**
+   * Follows the party with another player (or with none: nothing to follow with), or with the
+   * same one after it loaded other media. It is not ready until `setPlayerReady` says so.
+   */
+  setPlayer(player) {
+    if (player !== this.player) this.seekLatency = new SeekLatency(); // another player, other costs
+    this.player = player;
+    this.playerReady = false;
+    this.starting = false;
+    this.holdUntil = 0;
+    this.seekCheck = null;
+    this.timers.clearTimeout(this.startTimer);
+    if (!player && this.blocked) this.setBlocked(false); // nothing left to start
+    this.report(null);
+  }
 
   /** A new authoritative state (from welcome or state): it ends any hold on the player. */
   setState(state) {
@@ -51,7 +78,7 @@ export class Playback {
   stop() {
     this.state = null;
     this.timers.clearTimeout(this.startTimer);
-    this.player.pause();
+    this.player?.pause();
   }
 
   /** The server refused a command: stop waiting for its answer. */
@@ -60,11 +87,41 @@ export class Playback {
     this.tick();
   }
 
+  /** Where the party's timeline puts the media now, in ms; null while unknown. */
+  expectedMs() {
+    const now = this.clock.serverNow();
+    return this.state && now != null ? expectedPosition(this.state, now) : null;
+  }
+
   /** player position − expected position now, in ms; null while either is unknown. */
   errorMs() {
     const now = this.clock.serverNow();
     if (!this.state || !this.playerReady || now == null) return null;
     return this.player.positionMs() - expectedPosition(this.state, now);
+  }
+
+  /**
+   * What the page's sync status is judged by (see sync-status.js): the error now, whether the
+   * timeline moves, whether a seek is under way, whether the viewer's own command still awaits
+   * the server's answer, and the player's dead band. Only `atMs` while the error is unknown.
+   */
+  syncSample() {
+    const atMs = this.clock.now();
+    const s = this.state;
+    const p = this.player;
+    const now = this.clock.serverNow();
+    if (!s || !p || !this.playerReady || now == null) return { atMs, errorMs: null };
+    const expected = expectedPosition(s, now);
+    const pos = p.positionMs();
+    const atEnd = p.ended() && expected >= pos - END_SLACK_MS;
+    return {
+      atMs,
+      errorMs: atEnd ? 0 : pos - expected,
+      moving: shouldBeMoving(s, now) && !atEnd,
+      seeking: p.seeking(),
+      holding: atMs < this.holdUntil,
+      bandMs: this.policy().deadBandMs,
+    };
   }
 
   policy() {
@@ -172,7 +229,7 @@ export class Playback {
     if (this.state && !this.state.paused) return this.join();
     if (!this.command('play')) return this.tick();
     // The server schedules the start a moment ahead for everyone; wait for it here too.
-    this.player.pause();
+    this.player?.pause();
     return undefined;
   }
 
@@ -195,9 +252,13 @@ export class Playback {
     if (!this.command('rate', { rate: bounded })) this.tick();
   }
 
+  /** Playlists: the viewer asked for the next item, or for a given one. */
+  userSkip() { this.command('skip'); }
+  userJump(itemId) { this.command('jump', { item_id: itemId }); }
+
   command(type, fields = {}) {
     if (!this.canControl) {
-      this.onNotice('Only the host can control playback in this party.');
+      this.onNotice('Only the host and the people they promote can control playback.');
       return false;
     }
     if (!this.send(type, fields)) {

@@ -1,36 +1,83 @@
-// The viewer list: one entry per person, with how many connections they hold and whether
-// they watch or buffer. Names come from other viewers, so they are only ever set as text.
+// The viewer list: one entry per person, with how many connections they hold, whether they
+// watch or buffer, and who may control playback; the owner gets a Promote/Demote button for
+// everyone else. Names come from other viewers, so they are only ever set as text.
 
-const STATUS_LABELS = { watching: 'watching', buffering: 'buffering' };
+import { isOwner, isPromoted, promotion, sameUser } from './permissions.js';
+
+// What each status says, and the badge that shows it; an unknown status shows as it is.
+const STATUSES = {
+  watching: { label: 'watching', tone: 'text-bg-secondary' },
+  out_of_sync: { label: 'out of sync', tone: 'text-bg-warning' },
+  buffering: { label: 'loading…', tone: 'text-bg-info' },
+  left_behind: { label: 'left behind (still loading)', tone: 'text-bg-danger' },
+};
+const OTHER_STATUS = { tone: 'text-bg-secondary' };
+const statusOf = (status) => (Object.hasOwn(STATUSES, String(status)) ? STATUSES[status] : null);
+// The waiting notice names this many viewers, then counts the rest.
+const NAMED_MAX = 3;
 
 /** What one viewer's entry says; pure, so it is tested without a DOM. */
-export function describeViewer(viewer, selfId) {
+export function describeViewer(viewer, selfId, permissions = null) {
   const connections = Number(viewer.connections) || 1;
   return {
     name: String(viewer.name ?? ''),
-    you: selfId != null && String(viewer.user_id) === String(selfId),
+    you: sameUser(viewer.user_id, selfId),
     connections: connections > 1 ? `×${connections}` : '',
-    status: STATUS_LABELS[viewer.status] ?? String(viewer.status ?? ''),
+    status: statusOf(viewer.status)?.label ?? String(viewer.status ?? ''),
+    tone: (statusOf(viewer.status) ?? OTHER_STATUS).tone,
     buffering: viewer.status === 'buffering',
+    owner: isOwner(permissions, viewer.user_id),
+    controller: isPromoted(permissions, viewer.user_id),
+    promotion: promotion(permissions, selfId, viewer.user_id),
   };
 }
 
+/**
+ * What the party's waiting notice says: who it waits for, the viewers whose status is
+ * `buffering` ("you" for this viewer), e.g. "Waiting for Ana and you to load…". Plain text.
+ */
+export function waitingNotice(viewers, selfId) {
+  const loading = (viewers ?? []).filter((v) => v.status === 'buffering');
+  const others = loading.filter((v) => !sameUser(v.user_id, selfId)).map((v) => String(v.name ?? ''));
+  const names = loading.length > others.length ? [...others, 'you'] : others;
+  if (names.length === 0) return 'Waiting for everyone to be ready…';
+  const shown = names.length > NAMED_MAX ? names.slice(0, NAMED_MAX - 1) : names;
+  const rest = names.length - shown.length;
+  const parts = rest > 0 ? [...shown, `${rest} others`] : shown;
+  const list = parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+  return `Waiting for ${list} to load…`;
+}
+
 /** Replaces the list's entries with one <li> per viewer. */
-export function renderViewers(list, viewers, selfId) {
+export function renderViewers(list, viewers, selfId, permissions = null) {
   const doc = list.ownerDocument;
   const items = viewers.map((viewer) => {
-    const d = describeViewer(viewer, selfId);
+    const d = describeViewer(viewer, selfId, permissions);
     const li = doc.createElement('li');
     li.className = 'list-group-item d-flex align-items-center gap-2 viewer';
+    if (d.controller) li.classList.add('viewer-controller');
+    if (d.owner) li.classList.add('viewer-owner');
     li.dataset.userId = String(viewer.user_id);
     const name = doc.createElement('span');
     name.className = 'viewer-name';
     name.textContent = d.name;
     li.append(name);
     if (d.you) li.append(span(doc, 'text-secondary small', '(you)'));
+    if (d.owner) li.append(span(doc, 'viewer-role badge text-bg-dark', 'host'));
+    else if (d.controller) li.append(span(doc, 'viewer-role badge text-bg-info', 'controls'));
     if (d.connections) li.append(span(doc, 'viewer-connections text-secondary small', d.connections));
-    const badge = d.buffering ? 'text-bg-warning' : 'text-bg-secondary';
-    li.append(span(doc, `viewer-status badge ${badge} ms-auto`, d.status));
+    if (statusOf(viewer.status)) li.classList.add(`viewer-${viewer.status.replaceAll('_', '-')}`);
+    li.append(span(doc, `viewer-status badge ${d.tone} ms-auto`, d.status));
+    if (d.promotion) {
+      const button = doc.createElement('button');
+      button.type = 'button';
+      button.className = `btn btn-sm ${d.promotion === 'promote' ? 'btn-outline-primary' : 'btn-outline-secondary'} promote`;
+      button.dataset.userId = String(viewer.user_id);
+      button.dataset.action = d.promotion;
+      button.textContent = d.promotion === 'promote' ? 'Promote' : 'Demote';
+      button.setAttribute('aria-label', `${button.textContent} ${d.name}`);
+      li.append(button);
+    }
     return li;
   });
   list.replaceChildren(...items);

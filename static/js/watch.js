@@ -1,19 +1,30 @@
-// The watch page: reads the party's settings from #watch's data attributes, builds the
-// player for the video's kind, connects to the party, and shows connection, sync and
-// viewers. Sync decisions live in playback.js; this file only wires and displays.
+// The watch page: reads the party's settings from #watch's data attributes, connects to the
+// party, and keeps the player, chat, viewer list and (for a playlist) the item list in step
+// with what the server says. Sync decisions live in playback.js, who may control in
+// permissions.js, the player box in stage.js; this file only wires and displays.
 
 import { ClockSync } from './clock.js';
 import { PartyConnection, socketUrl } from './party.js';
 import { Playback, TICK_MS } from './playback.js';
 import { BufferingReporter } from './buffering.js';
-import { renderViewers } from './presence.js';
-import { Html5Player } from './players/html5.js';
-import { YouTubePlayer } from './players/youtube.js';
-import { isVideoId } from './players/youtube-policy.js';
+import { renderViewers, waitingNotice } from './presence.js';
+import { SyncStatusReporter } from './sync-status.js';
+import { mayControl, sameUser } from './permissions.js';
+import { ControlPanel } from './controls.js';
+import { ChatPanel } from './chat.js';
+import { NameForm } from './name-form.js';
+import { KeyboardControl } from './keyboard.js';
+import { EndedReporter, PlaylistPanel } from './playlist.js';
+import { DurationReport } from './media-info.js';
+import { Stage } from './stage.js';
+import { wireInvite } from './invite.js';
 
 // Refusals of a command concern this viewer's own action, which is then undone.
-const COMMAND_ERRORS = new Set(['rate_limited', 'invalid_position', 'invalid_rate', 'internal']);
+const COMMAND_ERRORS = new Set(['rate_limited', 'invalid_position', 'invalid_rate', 'internal', 'forbidden',
+  'empty_playlist', 'last_item', 'no_such_item', 'not_a_playlist']);
 const NOTICE_MS = 5000;
+// A video party plays one media for good; the player box knows it by this key.
+const VIDEO_MEDIA = 'video';
 
 const root = document.getElementById('watch');
 const $ = (id) => document.getElementById(id);
@@ -25,7 +36,7 @@ const ui = {
   join: $('join-playback'),
   viewers: $('viewers'),
   notice: $('party-notice'),
-  control: $('control-hint'),
+  waiting: $('waiting-notice'),
 };
 
 function show(el, visible) { el?.classList.toggle('d-none', !visible); }
@@ -49,75 +60,139 @@ function showTitle(title) {
   document.title = `${title} · WeWatch`;
 }
 
-/** The player for the video's kind, or null (with a message in the box) when it cannot play here. */
-function buildPlayer(kind, source, events) {
-  if (kind === 'youtube') {
-    if (isVideoId(source)) return new YouTubePlayer(ui.box, source, events);
-    return unplayable('This YouTube link is not valid.');
-  }
-  if (kind === 'hls' && !document.createElement('video').canPlayType('application/vnd.apple.mpegurl')) {
-    return unplayable('This browser cannot play HLS streams (.m3u8). Open the link in a browser that plays them natively, such as Safari.');
-  }
-  if (kind === 'file' || kind === 'hls') return new Html5Player(ui.box, source, events);
-  return unplayable('This kind of video cannot be played.');
-}
-
-function unplayable(message) {
-  const p = document.createElement('p');
-  p.className = 'player-message';
-  p.textContent = message;
-  ui.box.replaceChildren(p);
-  return null;
-}
-
 function start() {
-  const { wsPath, kind, source } = root.dataset;
+  const { wsPath, partyKind, kind, source } = root.dataset;
+  const isPlaylist = partyKind === 'playlist';
   const clock = new ClockSync();
-  let selfId = root.dataset.userId;
-  let mediaInfo = null;
-  let mediaInfoSent = false;
-  let party = null;
-  let playback = null;
-
-  const send = (type, fields) => party?.send(type, fields) ?? false;
+  const party = { connection: null, selfId: root.dataset.userId, permissions: null, canControl: true,
+    playlist: null, viewers: [] };
+  const send = (type, fields) => party.connection?.send(type, fields) ?? false;
   const buffering = new BufferingReporter((type) => send(type));
-  const sendMediaInfo = () => {
-    if (mediaInfoSent || !mediaInfo || playback?.state?.duration_ms != null) return;
-    mediaInfoSent = send('media_info', mediaInfo);
-  };
+  const syncStatus = new SyncStatusReporter(send);
+  const durations = new DurationReport({ everyMedia: isPlaylist });
+  const ended = new EndedReporter();
+  const keyboard = new KeyboardControl();
+  /** The key of the media the party plays now, as the player box names it. */
+  const mediaKey = (state) => (isPlaylist ? state?.media ?? null : VIDEO_MEDIA);
 
-  const player = buildPlayer(kind, source, {
-    onUserPlay: () => playback?.userPlay(),
-    onUserPause: (ms) => playback?.userPause(ms),
-    onUserSeeking: () => playback?.userSeeking(),
-    onUserSeek: (ms) => playback?.userSeek(ms),
-    onUserRate: (rate) => playback?.userRate(rate),
-    onBuffering: () => buffering.waiting(),
-    onReady: () => buffering.ready(),
-    onMediaInfo: (info) => { mediaInfo = info; sendMediaInfo(); },
-    onFailure: (message) => notice(message, { lasting: true, tone: 'danger' }),
-  });
-  if (!player) {
-    setConnection('offline', 'secondary');
-    ui.sync.textContent = '';
-    return exposeForTests(null, clock, null);
-  }
-
-  playback = new Playback({
-    player,
+  const playback = new Playback({
+    player: null,
     clock,
     send,
     onBlocked: (blocked) => show(ui.join, blocked),
     onSync: ({ errorMs, inSync }) => {
-      ui.sync.textContent = inSync ? `in sync ±${Math.round(Math.abs(errorMs))} ms` : 'syncing…';
+      if (errorMs == null && !stage.player) ui.sync.textContent = '';
+      else ui.sync.textContent = inSync ? `in sync ±${Math.round(Math.abs(errorMs))} ms` : 'syncing…';
     },
     onNotice: (text) => notice(text),
   });
-  player.ready().then(() => playback.setPlayerReady(), () => {});
+  const stage = new Stage(ui.box, {
+    onUserPlay: () => playback.userPlay(),
+    onUserPause: (ms) => playback.userPause(ms),
+    onUserSeeking: () => playback.userSeeking(),
+    onUserSeek: (ms) => playback.userSeek(ms),
+    onUserRate: (rate) => playback.userRate(rate),
+    onBuffering: () => buffering.waiting(),
+    onReady: () => buffering.ready(),
+    onMediaInfo: (info, key) => { durations.learned(key, info); reportDuration(); },
+    onFailure: (message) => notice(message, { lasting: true, tone: 'danger' }),
+  });
+  const chat = new ChatPanel({
+    list: $('chat-messages'), form: $('chat-form'), input: $('chat-input'), error: $('chat-error'),
+    send, onSeek: (ms) => playback.userSeek(ms),
+  });
+  const names = new NameForm({
+    form: $('name-form'), input: $('name-input'), error: $('name-error'), send,
+    onRenamed: (name) => { const who = document.querySelector('#whoami strong'); if (who) who.textContent = name; },
+  });
+  const controls = new ControlPanel({
+    watchHint: $('watch-hint'), controlHint: $('control-hint'), mode: $('control-mode'), viewers: ui.viewers,
+    wait: $('wait-for-everyone'), waitSetting: $('wait-setting'), send, onNotice: (text) => notice(text),
+  });
+  const items = isPlaylist ? new PlaylistPanel({
+    list: $('playlist'), skip: $('skip'), nowPlaying: $('now-playing'),
+    onSkip: () => playback.userSkip(), onJump: (itemId) => playback.userJump(itemId),
+  }) : null;
+
+  function reportDuration() {
+    const key = mediaKey(playback.state);
+    const info = durations.due(key, playback.state);
+    if (info && send('media_info', info)) durations.sent(key);
+  }
+
+  function reportEnded() {
+    const state = playback.state;
+    const playerEnded = Boolean(playback.playerReady && stage.player?.ended());
+    const itemId = ended.due({ state, serverNowMs: clock.serverNow(), playerEnded });
+    if (itemId !== null && send('ended', { item_id: itemId })) ended.sent(state);
+  }
+
+  /** Puts `player` (or none) in charge of following the party, once it can be positioned. */
+  function follow(player) {
+    durations.forget();
+    buffering.ready(); // whatever stalled before, it is not this player (or there is none)
+    playback.setPlayer(player);
+    player?.ready().then(() => playback.setPlayerReady(player), () => {});
+  }
+
+  /** A playlist's player shows the item the state names: loads it when it changed. */
+  function present(state) {
+    if (!isPlaylist || !stage.showItem(party.playlist, state?.media ?? '')) return;
+    if (ui.notice.classList.contains('alert-danger')) show(ui.notice, false); // about the last item
+    follow(stage.player);
+  }
+
+  /** Shows, while the party waits for someone to load, who it waits for. */
+  function showWaiting() {
+    const waiting = Boolean(playback.state?.waiting);
+    if (waiting) ui.waiting.textContent = waitingNotice(party.viewers, party.selfId);
+    show(ui.waiting, waiting);
+  }
+
+  /** One step of the page's own checks: the player's readiness and its sync status. */
+  function check() {
+    buffering.check(Boolean(playback.playerReady && stage.player?.canPlay()));
+    syncStatus.observe({ ...playback.syncSample(), buffering: buffering.stalled() });
+  }
+
+  /** Who may control changed (or may have): everything that offers or hides control. */
+  function applyControl() {
+    const { permissions, selfId } = party;
+    if (permissions) party.canControl = mayControl(permissions, selfId);
+    playback.setCanControl(party.canControl);
+    controls.show(permissions, selfId, party.canControl);
+    renderViewers(ui.viewers, party.viewers, selfId, permissions);
+    applyMedia();
+  }
+
+  /** What plays now changed (or may have): the playlist's current item, clickable chat times. */
+  function applyMedia() {
+    const media = playback.state?.media ?? null;
+    chat.setSeekContext({ canControl: party.canControl, media });
+    items?.show(party.playlist, media, { canControl: party.canControl });
+  }
+
+  if (!isPlaylist) follow(stage.show({ key: VIDEO_MEDIA, kind, source }));
   // The click is the user gesture that lets the browser start playback.
   ui.join.addEventListener('click', () => playback.join());
+  document.addEventListener('keydown', (ev) => {
+    const s = playback.state;
+    const handled = keyboard.handle(ev, s && {
+      canControl: party.canControl && Boolean(s.media),
+      paused: s.paused,
+      positionMs: playback.expectedMs() ?? s.position_ms,
+      durationMs: s.duration_ms,
+      seq: s.seq,
+    });
+    if (!handled) return;
+    ev.preventDefault(); // Space would scroll the page, and the player's own keys would act twice
+    const c = handled.command;
+    if (c?.type === 'play') playback.userPlay();
+    else if (c?.type === 'pause') playback.userPause(c.position_ms);
+    else if (c?.type === 'seek') playback.userSeek(c.position_ms);
+  });
 
-  party = new PartyConnection({
+  party.connection = new PartyConnection({
     url: socketUrl(location.origin, wsPath),
     clock,
     handlers: {
@@ -127,21 +202,52 @@ function start() {
         else if (status === 'connecting') setConnection('connecting…', 'secondary');
       },
       onWelcome: (msg) => {
-        selfId = msg.you?.user_id ?? selfId;
-        playback.setCanControl(msg.can_control !== false);
-        show(ui.control, msg.can_control === false);
-        showTitle(msg.video?.title);
-        renderViewers(ui.viewers, msg.viewers ?? [], selfId);
-        mediaInfoSent = false;
+        party.selfId = msg.you?.user_id ?? party.selfId;
+        party.permissions = msg.permissions ?? null;
+        party.canControl = msg.can_control !== false;
+        party.playlist = msg.playlist ?? null;
+        party.viewers = msg.viewers ?? [];
+        chat.setSelf(party.selfId);
+        names.known(msg.you?.name);
+        showTitle(isPlaylist ? party.playlist?.title : msg.video?.title);
+        durations.connected();
+        present(msg.state);
         playback.setState(msg.state);
+        chat.history(msg.chat ?? []);
+        applyControl();
+        showWaiting();
         buffering.reconnected();
-        sendMediaInfo();
+        syncStatus.connected();
+        reportDuration();
       },
-      onState: (state) => { playback.setState(state); sendMediaInfo(); },
-      onViewers: (viewers) => renderViewers(ui.viewers, viewers, selfId),
+      onState: (state) => {
+        const mediaChanged = state.media !== playback.state?.media;
+        present(state);
+        playback.setState(state);
+        if (mediaChanged) applyMedia();
+        showWaiting();
+        reportDuration();
+      },
+      onViewers: (viewers) => {
+        party.viewers = viewers;
+        names.known(viewers.find((v) => sameUser(v.user_id, party.selfId))?.name);
+        renderViewers(ui.viewers, viewers, party.selfId, party.permissions);
+        showWaiting();
+      },
       onVideo: (video) => showTitle(video?.title),
+      onPlaylist: (playlist) => {
+        party.playlist = playlist;
+        showTitle(playlist?.title);
+        present(playback.state);
+        applyMedia();
+      },
+      onPermissions: (permissions) => { party.permissions = permissions; applyControl(); },
+      onChat: (message) => chat.add(message),
       onError: ({ code, message }) => {
+        if (chat.refused(code, message) || names.refused(code, message)) return;
         if (COMMAND_ERRORS.has(code)) playback.commandRefused();
+        if (code === 'forbidden') controls.hint(true);
+        if (code === 'not_owner') controls.show(party.permissions, party.selfId, party.canControl);
         notice(message || `The server refused that (${code}).`);
       },
       onStopped: ({ message }) => {
@@ -151,52 +257,40 @@ function start() {
         clearInterval(loop);
         playback.stop();
         show(ui.join, false);
+        show(ui.waiting, false);
         ui.sync.textContent = '';
       },
     },
   });
-  const loop = setInterval(() => playback.tick(), TICK_MS);
+  const loop = setInterval(() => {
+    playback.tick();
+    check();
+    if (isPlaylist) reportEnded();
+  }, TICK_MS);
   document.addEventListener('visibilitychange', () => {
     // Timers of a hidden page are throttled; measure the clock afresh on return.
     if (document.visibilityState === 'visible') { clock.restartFast(); playback.tick(); }
   });
   // Leaving closes the party politely; a page restored from the back-forward cache starts afresh.
-  window.addEventListener('pagehide', () => party.stop());
+  window.addEventListener('pagehide', () => party.connection.stop());
   window.addEventListener('pageshow', (ev) => { if (ev.persisted) location.reload(); });
-  exposeForTests(playback, clock, party);
-  party.start();
+  exposeForTests(playback, clock, party, syncStatus, buffering);
+  party.connection.start();
 }
 
 /** Read-only hooks for browser tests and the sync harness. */
-function exposeForTests(playback, clock, party) {
+function exposeForTests(playback, clock, party, syncStatus, buffering) {
   const api = Object.freeze({
-    state: () => (playback?.state ? { ...playback.state } : null),
+    state: () => (playback.state ? { ...playback.state } : null),
     serverNow: () => clock.serverNow(),
-    error_ms: () => playback?.errorMs() ?? null,
-    connected: () => party?.status === 'connected',
+    error_ms: () => playback.errorMs(),
+    connected: () => party.connection?.status === 'connected',
+    can_control: () => party.canControl,
+    in_sync: () => syncStatus.inSync,
+    buffering: () => buffering.stalled(),
   });
   Object.defineProperty(window, 'wewatch', { value: api, writable: false, configurable: false });
 }
 
-function wireInvite() {
-  const link = $('invite-link');
-  const button = $('copy-invite');
-  if (!link || !button) return;
-  button.addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText(link.href);
-      button.textContent = 'Copied';
-    } catch {
-      // The clipboard API needs a secure context; with the link selected the viewer can copy it.
-      const range = document.createRange();
-      range.selectNodeContents(link);
-      window.getSelection()?.removeAllRanges();
-      window.getSelection()?.addRange(range);
-      button.textContent = 'Selected: copy it';
-    }
-    setTimeout(() => { button.textContent = 'Copy'; }, 2000);
-  });
-}
-
-wireInvite();
+wireInvite(document.getElementById('invite-link'), document.getElementById('copy-invite'));
 start();

@@ -313,7 +313,9 @@ impl Viewer {
 
     /// Waits for a message of `kind`, skipping others (viewer lists, for example).
     pub async fn expect(&mut self, kind: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
         loop {
+            assert!(tokio::time::Instant::now() < deadline, "no {kind} message in time");
             match self.next().await {
                 Received::Json(v) if v["type"] == kind => return v,
                 Received::Json(_) => continue,

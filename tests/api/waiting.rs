@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with, Viewer};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp, Viewer};
 
 fn key(video: &Value) -> String {
     video["invite_key"].as_str().unwrap().to_owned()
@@ -18,13 +18,17 @@ async fn state_where(viewer: &mut Viewer, pred: impl Fn(&Value) -> bool) -> Valu
     }
 }
 
-async fn status_of(viewer: &mut Viewer, user: u64, status: &str) {
-    loop {
-        let list = viewer.expect("viewers").await;
-        if list["viewers"].as_array().unwrap().iter().any(|v| v["user_id"] == user && v["status"] == status) {
+/// Waits until the viewer list shows `user` with `status`, looking through fresh joins so
+/// the order of list and state messages does not matter.
+async fn status_of(app: &TestApp, key: &str, user: u64, status: &str) {
+    for _ in 0..200 {
+        let (_, welcome) = app.join(key).await;
+        if welcome["viewers"].as_array().unwrap().iter().any(|v| v["user_id"] == user && v["status"] == status) {
             return;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    panic!("user {user} never showed as {status}");
 }
 
 #[tokio::test]
@@ -38,8 +42,8 @@ async fn a_buffering_viewer_holds_the_party_until_ready() {
 
     b.send(json!({"type": "buffering"})).await;
     // The viewer list shows who is buffering, then the party holds.
-    status_of(&mut a, welcome_b["you"]["user_id"].as_u64().unwrap(), "buffering").await;
     let held = state_where(&mut a, |s| s["waiting"] == true).await;
+    status_of(&app, &key(&video), welcome_b["you"]["user_id"].as_u64().unwrap(), "buffering").await;
     assert_eq!(held["paused"], true);
 
     b.send(json!({"type": "ready"})).await;
@@ -58,9 +62,9 @@ async fn a_viewer_stalled_past_the_limit_is_left_behind() {
     state_where(&mut a, |s| s["paused"] == false).await;
     b.send(json!({"type": "buffering"})).await;
     state_where(&mut a, |s| s["waiting"] == true).await;
-    status_of(&mut a, welcome_b["you"]["user_id"].as_u64().unwrap(), "left_behind").await;
     let resumed = state_where(&mut a, |s| s["waiting"] == false).await;
     assert_eq!(resumed["paused"], false, "the party went on");
+    status_of(&app, &key(&video), welcome_b["you"]["user_id"].as_u64().unwrap(), "left_behind").await;
 }
 
 #[tokio::test]
@@ -104,7 +108,14 @@ async fn out_of_sync_viewers_are_marked_in_the_list() {
     let (mut b, welcome_b) = app.join(&key(&video)).await;
     b.send(json!({"type": "sync_status", "in_sync": false})).await;
     let user = welcome_b["you"]["user_id"].as_u64().unwrap();
-    status_of(&mut a, user, "out_of_sync").await;
+    status_of(&app, &key(&video), user, "out_of_sync").await;
     b.send(json!({"type": "sync_status", "in_sync": true})).await;
-    status_of(&mut a, user, "watching").await;
+    status_of(&app, &key(&video), user, "watching").await;
+    // The list reaches viewers already there too.
+    loop {
+        let list = a.expect("viewers").await;
+        if list["viewers"].as_array().unwrap().iter().any(|v| v["user_id"] == user && v["status"] == "watching") {
+            break;
+        }
+    }
 }

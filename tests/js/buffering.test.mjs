@@ -43,3 +43,35 @@ test('a stall still going on is reported again on a new connection', () => {
   quiet.r.reconnected();
   assert.deepEqual(quiet.sent, []);
 });
+
+test('a stall counts from its start, reported or not, until the player can play', () => {
+  const { r, time } = reporter();
+  assert.equal(r.stalled(), false);
+  r.waiting();
+  assert.equal(r.stalled(), true, 'not reported yet, but stalled');
+  time.advance(600);
+  assert.equal(r.stalled(), true);
+  r.ready();
+  assert.equal(r.stalled(), false);
+});
+
+test('a reported stall ends as soon as a check finds the player playable, without any event', () => {
+  const { r, time, sent } = reporter();
+  r.waiting();
+  time.advance(600);
+  r.check(false);
+  assert.deepEqual(sent, ['buffering'], 'still loading: nothing more');
+  r.check(true);
+  assert.deepEqual(sent, ['buffering', 'ready']);
+  r.check(true);
+  assert.deepEqual(sent, ['buffering', 'ready'], 'ready is said once');
+});
+
+test('a stall found over by a check before it was reported is never reported', () => {
+  const { r, time, sent } = reporter();
+  r.waiting();
+  time.advance(200);
+  r.check(true);
+  time.advance(1000);
+  assert.deepEqual(sent, []);
+});

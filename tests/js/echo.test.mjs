@@ -91,3 +91,55 @@ test('a seek noticed late by polling still matches once playback since is allowe
   assert.equal(g.observeSeeked(30_800), 'user', 'without the allowance it looks like a jump');
   assert.equal(g.observeSeeked(30_800, { aheadMs: 900 }), 'echo');
 });
+
+test('loading other media stops playback, resets the rate and ends any seek: none of it is the viewer', () => {
+  const { g } = guard();
+  g.willPlay();
+  g.willSetRate(1.5);
+  g.willSeek(40_000);
+  g.willLoad(1);
+  assert.equal(g.observePause(), 'echo', 'the element stops as it loads');
+  assert.equal(g.observeRate(1), 'echo', 'the rate falls back to the default');
+  assert.equal(g.seekPending(), false);
+  assert.equal(g.observeSeeking(0), 'user', 'a seek from here on is someone\'s');
+});
+
+test('a play of the page overtaken at once by its own pause stays the page’s when reported late', () => {
+  const { g, advance } = guard();
+  g.willPlay(); // a scheduled start begins…
+  advance(5);
+  g.willPause(); // …and the party pauses to wait for a viewer before the player reports it
+  advance(5);
+  assert.equal(g.observePlay(), 'echo');
+  assert.equal(g.observePause(), 'echo');
+  assert.equal(g.observePlay(), 'user', 'a later play of the viewer is theirs');
+});
+
+test('a pause of the page overtaken at once by its own play stays the page’s when reported late', () => {
+  const { g, advance } = guard();
+  g.willPlay();
+  g.observePlay();
+  g.willPause();
+  advance(10);
+  g.willPlay();
+  advance(10);
+  assert.equal(g.observePause(), 'echo');
+  assert.equal(g.observePlay(), 'echo');
+  assert.equal(g.observePause(), 'user', 'a later pause of the viewer is theirs');
+});
+
+test('a change reported long after the page asked for the opposite is the viewer’s', () => {
+  const { g, advance } = guard();
+  g.willPlay();
+  g.willPause();
+  advance(1000);
+  assert.equal(g.observePlay(), 'user');
+});
+
+test('after a refused play the viewer’s own play is theirs at once', () => {
+  const { g, advance } = guard();
+  g.willPlay();
+  g.playRefused();
+  advance(20);
+  assert.equal(g.observePlay(), 'user');
+});

@@ -22,6 +22,7 @@ function connect({ random = () => 0.5 } = {}) {
     handlers: {
       onStatus: record('status'), onWelcome: record('welcome'), onState: record('state'),
       onViewers: record('viewers'), onVideo: record('video'), onError: record('error'), onStopped: record('stopped'),
+      onPlaylist: record('playlist'), onPermissions: record('permissions'), onChat: record('chat'),
     },
   });
   party.start();
@@ -95,6 +96,17 @@ test('viewers, video and error messages are handed on', () => {
   assert.equal(of('viewers')[0][1][0].connections, 2);
   assert.equal(of('video')[0][1].title, 'New');
   assert.deepEqual(of('error')[0][1], { code: 'rate_limited', message: 'Slow down' });
+});
+
+test('playlist, permissions and chat messages are handed on', () => {
+  const { of } = joined();
+  const ws = FakeSocket.latest();
+  ws.serverSend({ type: 'playlist', playlist: { id: 1, title: 'Evening', items: [] } });
+  ws.serverSend({ type: 'permissions', permissions: { mode: 'promoted', owner_id: 5, controllers: [] } });
+  ws.serverSend({ type: 'chat', message: { id: 3, kind: 'user', user_id: 5, name: 'Ana', text: 'hi', position_ms: 0, media: 'video:1', at_ms: 0 } });
+  assert.equal(of('playlist')[0][1].title, 'Evening');
+  assert.equal(of('permissions')[0][1].mode, 'promoted');
+  assert.equal(of('chat')[0][1].text, 'hi');
 });
 
 test('an unexpected close reconnects with growing back-off and shows it', () => {

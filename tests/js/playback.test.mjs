@@ -266,3 +266,115 @@ test('once the party is over the player is paused and no longer follows the old 
   assert.equal(player.paused(), true);
   assert.equal(playback.errorMs(), null);
 });
+
+test('a new player (the next item) is left alone until it is ready, then joins the party in sync', () => {
+  const { player, playback, time, serverNow, state } = setup();
+  playback.setState(state({ paused: false, anchor_ms: serverNow() - 10_000 }));
+  time.advance(1000);
+  const next = new FakePlayer(time);
+  playback.setPlayer(next);
+  playback.setState(state({ seq: 2, media: 'item:2', paused: false, position_ms: 0, anchor_ms: serverNow() + 150, duration_ms: null }));
+  time.advance(1000);
+  assert.deepEqual(next.calls, [], 'not touched while its media loads');
+  assert.equal(playback.errorMs(), null);
+  const oldCalls = player.calls.length;
+  playback.setPlayerReady(next);
+  time.advance(1000);
+  assert.equal(next.paused(), false);
+  assert.ok(Math.abs(playback.errorMs()) <= 30, `error ${playback.errorMs()}`);
+  assert.equal(player.calls.length, oldCalls, 'the replaced player is no longer driven');
+});
+
+test('a replaced player becoming ready late is not taken for the current one', () => {
+  const { player, playback, time, serverNow, state } = setup();
+  const next = new FakePlayer(time);
+  playback.setPlayer(next);
+  playback.setState(state({ paused: false, anchor_ms: serverNow() }));
+  playback.setPlayerReady(player);
+  time.advance(1000);
+  assert.equal(playback.errorMs(), null);
+  assert.deepEqual(next.calls, []);
+});
+
+test('the same player loading other media waits for it again', () => {
+  const { player, playback, time, serverNow, state } = setup();
+  playback.setState(state({ paused: false, anchor_ms: serverNow() }));
+  time.advance(1000);
+  playback.setPlayer(player);
+  const calls = player.calls.length;
+  time.advance(1000);
+  assert.equal(player.calls.length, calls);
+  playback.setPlayerReady(player);
+  time.advance(400);
+  assert.ok(Math.abs(playback.errorMs()) <= 30);
+});
+
+test('with nothing playable the party is still followed and commands still go out', () => {
+  const { playback, time, sent, events, state } = setup();
+  playback.setPlayer(null);
+  playback.setState(state({ paused: true, position_ms: 5000 }));
+  time.advance(1000);
+  assert.equal(playback.errorMs(), null);
+  assert.equal(events.sync.inSync, false);
+  playback.userPlay(); // e.g. Space on the keyboard
+  assert.deepEqual(sent, [{ type: 'play' }]);
+  playback.stop();
+});
+
+test('a page waiting for a click to play drops the prompt when the player is taken away', async () => {
+  const { playback, events, serverNow, state } = setup({ blocked: true });
+  playback.setState(state({ paused: false, anchor_ms: serverNow() - 1000 }));
+  await flush();
+  playback.setPlayer(null);
+  assert.deepEqual(events.blocked, [true, false]);
+});
+
+test('skip and jump are commands like any other: sent when allowed, refused with a word when not', () => {
+  const allowed = setup();
+  allowed.playback.userSkip();
+  allowed.playback.userJump(9);
+  assert.deepEqual(allowed.sent, [{ type: 'skip' }, { type: 'jump', item_id: 9 }]);
+  const refused = setup({}, { canControl: false });
+  refused.playback.userSkip();
+  assert.deepEqual(refused.sent, []);
+  assert.match(refused.events.notices[0], /promote/);
+});
+
+test('a party that waits for a viewer holds the player at the position; its scheduled resume starts on the anchor', async () => {
+  const { player, playback, time, sent, serverNow, state } = setup();
+  playback.setState(state({ paused: false, position_ms: 10_000, anchor_ms: serverNow() }));
+  await flush();
+  time.advance(2000);
+  assert.equal(player.paused(), false);
+  const heldAt = 12_000;
+  playback.setState(state({ seq: 2, paused: true, waiting: true, position_ms: heldAt, anchor_ms: serverNow() }));
+  time.advance(3000);
+  assert.equal(player.paused(), true, 'resting while the party waits');
+  assert.ok(Math.abs(player.positionMs() - heldAt) <= 15, `rests at ${player.positionMs()}`);
+  const anchor = serverNow() + 150;
+  playback.setState(state({ seq: 3, paused: false, waiting: false, position_ms: heldAt, anchor_ms: anchor }));
+  time.advance(140);
+  assert.equal(player.paused(), true, 'waits for the scheduled start like any play');
+  time.advance(11);
+  assert.equal(player.paused(), false);
+  time.advance(1000);
+  assert.ok(Math.abs(playback.errorMs()) < 2, `error ${playback.errorMs()}`);
+  assert.deepEqual(sent, [], 'the page said nothing: the server paused and resumed');
+});
+
+test('the sync sample says how far off the player is, and whether it should move', () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 400 });
+  assert.equal(playback.syncSample().errorMs, null, 'no state yet');
+  playback.setState(state({ paused: true, position_ms: 3000 }));
+  time.advance(500);
+  assert.deepEqual(playback.syncSample(), { atMs: time.now(), errorMs: 0, moving: false, seeking: false, holding: false, bandMs: 30 });
+  playback.setState(state({ seq: 2, paused: false, position_ms: 3000, anchor_ms: serverNow() }));
+  assert.equal(playback.syncSample().seeking, false, 'already there: no seek');
+  player.pos = 9000;
+  time.advance(250);
+  const sample = playback.syncSample();
+  assert.equal(sample.moving, true);
+  assert.equal(sample.seeking, true, 'the far-off player seeks back');
+  playback.userPause(3500);
+  assert.equal(playback.syncSample().holding, true, 'its own command awaits the answer');
+});

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canNudge, detectJump, isVideoId, playAttemptOutcome, snapRate, youtubeDriftPolicy, YT_STATE }
+import { canNudge, canPlayFrom, detectJump, isVideoId, playAttemptOutcome, snapRate, youtubeDriftPolicy, YT_STATE }
   from '../../static/js/players/youtube-policy.js';
 import { driftAction } from '../../static/js/drift.js';
 
@@ -66,4 +66,19 @@ test('while the page waits for its own start, a fall back to paused is a refusal
   assert.equal(playAttemptOutcome(YT_STATE.PAUSED), 'refused');
   assert.equal(playAttemptOutcome(YT_STATE.UNSTARTED), 'pending', 'a working start passes through UNSTARTED');
   assert.equal(playAttemptOutcome(YT_STATE.CUED), 'refused');
+});
+
+test('a playing YouTube player can play on; a buffering or unstarted one cannot', () => {
+  const at = { positionMs: 10_000, durationMs: 100_000, loadedFraction: 0 };
+  assert.equal(canPlayFrom({ ...at, state: YT_STATE.PLAYING }), true);
+  assert.equal(canPlayFrom({ ...at, loadedFraction: 1, state: YT_STATE.BUFFERING }), false);
+  assert.equal(canPlayFrom({ ...at, loadedFraction: 1, state: YT_STATE.UNSTARTED }), false);
+});
+
+test('a paused YouTube player can play on once a second past its position is loaded, or the end', () => {
+  const paused = { state: YT_STATE.PAUSED, positionMs: 10_000, durationMs: 100_000 };
+  assert.equal(canPlayFrom({ ...paused, loadedFraction: 0.105 }), false);
+  assert.equal(canPlayFrom({ ...paused, loadedFraction: 0.11 }), true);
+  assert.equal(canPlayFrom({ ...paused, positionMs: 99_800, loadedFraction: 1 }), true);
+  assert.equal(canPlayFrom({ ...paused, durationMs: 0, loadedFraction: 1 }), false, 'nothing known yet');
 });

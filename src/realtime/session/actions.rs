@@ -127,11 +127,9 @@ impl Connection {
     /// Stores this connection's presence record and republishes the viewer list.
     pub(super) async fn publish_entry(&mut self) -> Result<(), Exit> {
         let party = &self.ctx.managers.party;
-        let result = async {
-            party.update_presence(self.party, &self.conn_id, &self.entry).await?;
-            party.publish_viewers(self.party).await
-        };
-        result.await.map_err(|e| internal(e, "status"))
+        party.update_presence(self.party, &self.conn_id, &self.entry).await.map_err(|e| internal(e, "status"))?;
+        self.ctx.roster.touch(self.party);
+        Ok(())
     }
 
     /// The player waits for data: hold the party for it (if it waits for everyone), and
@@ -238,7 +236,8 @@ impl Connection {
         self.user.name = name.into_string();
         self.entry.name = self.user.name.clone();
         managers.party.update_presence(self.party, &self.conn_id, &self.entry).await.map_err(|e| internal(e, "name"))?;
-        managers.party.publish_viewers(self.party).await.map_err(|e| internal(e, "name"))
+        self.ctx.roster.touch(self.party);
+        Ok(())
     }
 
     async fn owner_only(&self, session: &mut Session) -> Result<bool, Exit> {

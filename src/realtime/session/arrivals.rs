@@ -1,6 +1,6 @@
 //! Joining and leaving a party. A person's arrival and departure are announced in the chat
 //! once, however many tabs they open; a departure is announced only after a grace period,
-//! so a reload (close, then reconnect) announces nothing.
+//! so a reload (close, then reconnect) announces nothing. Large audiences are not announced.
 
 use std::time::Duration;
 
@@ -14,31 +14,23 @@ impl Connection {
     pub(super) async fn arrive(&mut self, session: &mut Session) -> Result<(), Exit> {
         let managers = self.ctx.managers.clone();
         let gone = || Exit::Close { reason: self.subject.deleted(), send_frame: true };
-        let already_here = managers
-            .party
-            .viewers(self.party)
-            .await
-            .map_err(|e| internal(e, "viewers"))?
-            .iter()
-            .any(|v| v.user_id == self.user.id);
-        if !managers.party.join(self.party, &self.conn_id, &self.entry).await.map_err(|e| internal(e, "join"))? {
+        let joined = managers.party.join(self.party, &self.conn_id, &self.entry).await;
+        let Some(arrival) = joined.map_err(|e| internal(e, "join"))? else {
             return Err(gone());
-        }
-        // A departure still on record means a reload or a short drop: no "joined" line.
-        let returning = managers.party.take_departure(self.party, self.user.id).await.map_err(|e| internal(e, "arrival"))?;
+        };
         let Some(state) = managers.party.state(self.party).await.map_err(|e| internal(e, "state"))? else {
             return Err(gone());
         };
-        let Some(permissions) = managers.party.permissions(self.party).await.map_err(|e| internal(e, "permissions"))? else {
+        let Some(permissions) = managers.party.permissions(self.party).await.map_err(|e| internal(e, "permissions"))?
+        else {
             return Err(gone());
         };
-        let viewers = managers.party.viewers(self.party).await.map_err(|e| internal(e, "viewers"))?;
+        let limit = self.ctx.settings.viewer_list_max;
+        let (viewers, people) = managers.party.viewers(self.party, limit).await.map_err(|e| internal(e, "viewers"))?;
         let chat = managers.chat.history(self.party).await.map_err(|e| internal(e, "chat"))?;
         let (video, playlist) = match &self.subject {
             Subject::Video(v) => (Some(v.info()), None),
-            Subject::Playlist(p) => {
-                (None, Some(managers.playlists.view(p).await.map_err(|e| internal(e, "playlist"))?))
-            }
+            Subject::Playlist(p) => (None, Some(managers.playlists.view(p).await.map_err(|e| internal(e, "playlist"))?)),
         };
         let welcome = ServerMessage::Welcome {
             protocol: PROTOCOL_VERSION,
@@ -48,14 +40,15 @@ impl Connection {
             server_ms: managers.clock.now_ms(),
             state,
             viewers,
+            people,
             video,
             playlist,
             permissions,
             chat,
         };
         send(session, &welcome).await?;
-        managers.party.publish_viewers(self.party).await.map_err(|e| internal(e, "publish viewers"))?;
-        if !already_here && returning.is_none() {
+        self.ctx.roster.touch(self.party);
+        if arrival.first_connection && !arrival.returning && arrival.people <= self.ctx.chat.announce_max_people {
             self.system_line(&format!("{} joined", self.user.name)).await;
         }
         Ok(())
@@ -66,25 +59,20 @@ impl Connection {
     pub(super) async fn depart(&mut self) {
         let managers = self.ctx.managers.clone();
         let party = self.party;
-        // Record the departure before removing presence, so a reconnect racing this exit
-        // sees either the old connection or the departure, and announces nothing.
-        let last_connection = match managers.party.viewers(party).await {
-            Ok(viewers) => viewers.iter().find(|v| v.user_id == self.user.id).is_none_or(|v| v.connections <= 1),
-            Err(_) => false,
+        let departure = match managers.party.leave(party, &self.conn_id, self.user.id).await {
+            Ok(departure) => departure,
+            Err(err) => {
+                tracing::warn!(error = %err, %party, "could not remove presence");
+                return;
+            }
         };
-        let at = managers.clock.now_ms() as u64;
-        let recorded = last_connection && matches!(managers.party.mark_departed(party, self.user.id, at).await, Ok(true));
-        if let Err(err) = managers.party.leave(party, &self.conn_id).await {
-            tracing::warn!(error = %err, %party, "could not remove presence");
-        }
-        if let Err(err) = managers.party.publish_viewers(party).await {
-            tracing::warn!(error = %err, %party, "could not publish viewers");
-        }
+        self.ctx.roster.touch(party);
         if self.entry.holds_party() {
             // The party may have been waiting for this connection alone.
             self.resume_if_all_ready().await;
         }
-        if !recorded {
+        let Some(at) = departure.recorded_at else { return };
+        if departure.people >= self.ctx.chat.announce_max_people {
             return;
         }
         let (user, name) = (self.user.id, self.user.name.clone());
@@ -92,9 +80,7 @@ impl Connection {
         actix_web::rt::spawn(async move {
             tokio::time::sleep(grace).await;
             // Still the same departure on record: the person did not come back.
-            if matches!(managers.party.departure(party, user).await, Ok(Some(recorded)) if recorded == at)
-                && matches!(managers.party.take_departure(party, user).await, Ok(Some(_)))
-            {
+            if matches!(managers.party.settle_departure(party, user, at).await, Ok(true)) {
                 let _ = managers.chat.system(party, &format!("{name} left")).await;
             }
         });

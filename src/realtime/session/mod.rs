@@ -40,6 +40,8 @@ pub struct SessionContext {
     pub max_title_chars: usize,
     /// How long the party waits for a buffering viewer (`[sync] wait_limit_secs`).
     pub wait_limit: Duration,
+    /// Gathers viewer-list changes of this node.
+    pub roster: Arc<super::roster::Roster>,
 }
 
 /// What a party plays: one video, or a playlist.
@@ -249,9 +251,10 @@ impl Connection {
         let Some(state) = party.state(self.party).await.map_err(|e| internal(e, "state"))? else {
             return Err(Exit::Close { reason: self.subject.deleted(), send_frame: true });
         };
-        let viewers = party.viewers(self.party).await.map_err(|e| internal(e, "viewers"))?;
+        let limit = self.ctx.settings.viewer_list_max;
+        let (viewers, people) = party.viewers(self.party, limit).await.map_err(|e| internal(e, "viewers"))?;
         send(session, &ServerMessage::State { state }).await?;
-        send(session, &ServerMessage::Viewers { viewers }).await
+        send(session, &ServerMessage::Viewers { viewers, people }).await
     }
 
     async fn on_event(&mut self, session: &mut Session, event: Result<Event, RecvError>) -> Result<(), Exit> {

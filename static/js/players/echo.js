@@ -11,6 +11,11 @@ const SEEK_MATCH_MS = 250;
 // browser moves an unseekable target to the nearest seekable position, and no viewer is that fast.
 const SEEK_START_WINDOW_MS = 100;
 const RATE_MATCH = 0.001;
+// The page may undo its own play or pause at once (the party pauses to wait for a viewer just
+// as a scheduled start begins, or resumes just after pausing): the player then reports the
+// first change after the page has already asked for the second. Reported this soon after the
+// page asked for it, such a change is still the page's; no viewer toggles a player that fast.
+const SUPERSEDED_WINDOW_MS = 250;
 
 export class EchoGuard {
   constructor(now = () => performance.now()) {
@@ -18,13 +23,29 @@ export class EchoGuard {
     this.expectPaused = true; // media elements start paused
     this.pendingSeek = null; // {target, at} of the page's latest seek until it completes
     this.rateSet = 1;
+    this.ownPlay = null; // when the page last asked to play, until the player reports a start
+    this.ownPause = null; // when the page last asked to pause, until the player reports a pause
   }
 
   // What the page is about to do. Call these right before touching the player.
-  willPlay() { this.expectPaused = false; }
-  willPause() { this.expectPaused = true; }
+  willPlay() { this.expectPaused = false; this.ownPlay = this.now(); }
+  willPause() { this.expectPaused = true; this.ownPause = this.now(); }
   willSeek(targetMs) { this.pendingSeek = { target: targetMs, at: this.now() }; }
   willSetRate(rate) { this.rateSet = rate; }
+  /** The page loads other media: playback stops, the rate returns to `defaultRate`, no seek is under way. */
+  willLoad(defaultRate = 1) {
+    this.expectPaused = true;
+    this.ownPlay = null;
+    this.ownPause = this.now();
+    this.pendingSeek = null;
+    this.rateSet = defaultRate;
+  }
+
+  /** The browser refused the page's play (autoplay policy): the player never started. */
+  playRefused() {
+    this.expectPaused = true;
+    this.ownPlay = null; // no start will be reported, so the viewer's next play is theirs
+  }
 
   /** A seek the page made is still under way. */
   seekPending() {
@@ -34,7 +55,10 @@ export class EchoGuard {
 
   /** The player started playing: 'user' when the page did not ask for it. */
   observePlay() {
+    const own = this.recent(this.ownPlay);
+    this.ownPlay = null;
     if (!this.expectPaused) return 'echo';
+    if (own) return 'echo'; // the page's play, already overtaken by its pause (whose event follows)
     this.expectPaused = false; // the player now plays; its next pause is judged from there
     return 'user';
   }
@@ -44,7 +68,10 @@ export class EchoGuard {
    * or the browser pausing a hidden page; those are neither echoes nor commands.
    */
   observePause({ natural = false } = {}) {
+    const own = this.recent(this.ownPause);
+    this.ownPause = null;
     if (this.expectPaused) return 'echo';
+    if (own) return 'echo'; // the page's pause, already overtaken by its play (whose event follows)
     this.expectPaused = true;
     return natural ? 'ignore' : 'user';
   }
@@ -74,6 +101,11 @@ export class EchoGuard {
     if (Math.abs(rate - this.rateSet) < RATE_MATCH) return 'echo';
     this.rateSet = rate; // adopt it, so a repeated event for the same change is not sent twice
     return 'user';
+  }
+
+  /** True when the page asked for something at `at` (or null) only a moment ago. */
+  recent(at) {
+    return at !== null && this.now() - at <= SUPERSEDED_WINDOW_MS;
   }
 
   matchesPendingSeek(positionMs, aheadMs = 0) {

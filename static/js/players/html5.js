@@ -6,6 +6,8 @@ import { EchoGuard } from './echo.js';
 
 // A drag along the timeline fires many seeks; only the last one, once the drag rests, is sent.
 const USER_SEEK_SETTLE_MS = 300;
+// HTMLMediaElement.HAVE_FUTURE_DATA: data for the current position and a little beyond.
+const HAVE_FUTURE_DATA = 3;
 
 export class Html5Player {
   /**
@@ -18,17 +20,30 @@ export class Html5Player {
     this.events = events;
     this.guard = new EchoGuard();
     this.seekSettle = null;
+    this.listening = new AbortController(); // aborted on destroy: a player gone says nothing more
     const video = document.createElement('video');
     video.controls = true;
     video.playsInline = true;
     video.preload = 'auto';
     this.video = video;
     this.listen();
-    video.src = source;
     box.replaceChildren(video);
+    this.load(source);
+  }
+
+  /**
+   * Plays other media in the same element (a playlist's next item): the element stays, so
+   * does the viewer's fullscreen, volume and permission to play. Not ready until its metadata is.
+   */
+  load(source) {
+    const video = this.video;
+    clearTimeout(this.seekSettle);
+    this.seekSettle = null;
+    // Loading stops playback and resets the rate: the page's doing, not the viewer's.
+    this.guard.willLoad(video.defaultPlaybackRate);
+    video.src = source;
     this.loaded = new Promise((resolve) => {
-      if (video.readyState >= 1) resolve();
-      else video.addEventListener('loadedmetadata', () => resolve(), { once: true });
+      video.addEventListener('loadedmetadata', () => resolve(), { once: true, signal: this.listening.signal });
     });
   }
 
@@ -40,12 +55,15 @@ export class Html5Player {
   ended() { return this.video.ended; }
   seeking() { return this.guard.seekPending() || this.video.seeking; }
   rate() { return this.video.playbackRate; }
+  /** Has data to play from here (what `canplay` announces), and is not seeking. */
+  canPlay() { return !this.video.seeking && this.video.readyState >= HAVE_FUTURE_DATA; }
 
   /** Starts playback; rejects (NotAllowedError) when the browser's autoplay policy refuses. */
   play() {
     this.guard.willPlay();
     return this.video.play().catch((err) => {
-      if (this.video.paused) this.guard.willPause(); // refused: it never started
+      if (err?.name === 'NotAllowedError') this.guard.playRefused(); // it never started
+      else if (this.video.paused) this.guard.willPause(); // interrupted: it stopped again
       throw err;
     });
   }
@@ -76,7 +94,7 @@ export class Html5Player {
   listen() {
     const v = this.video;
     const e = this.events;
-    const on = (type, fn) => v.addEventListener(type, fn);
+    const on = (type, fn) => v.addEventListener(type, fn, { signal: this.listening.signal });
     on('play', () => {
       if (this.guard.observePlay() === 'user') e.onUserPlay?.();
     });
@@ -108,7 +126,9 @@ export class Html5Player {
   }
 
   destroy() {
+    this.listening.abort();
     clearTimeout(this.seekSettle);
+    this.guard.willPause();
     this.video.removeAttribute('src');
     this.video.load();
   }

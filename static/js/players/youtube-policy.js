@@ -61,3 +61,20 @@ export function playAttemptOutcome(ytState) {
   // UNSTARTED is also the first step of a start that works (-1 → 3 → 1): wait and see.
   return 'pending';
 }
+
+// A paused player counts as able to play on once this much is loaded past its position.
+const LOADED_AHEAD_MS = 1000;
+
+/**
+ * Whether the player could play on from its position without waiting. Playing says so; a
+ * paused (or cued) player tells nothing by itself, so the part of the video it has loaded
+ * (getVideoLoadedFraction, loaded up to fraction × duration) must reach LOADED_AHEAD_MS past
+ * the position, or the end.
+ */
+export function canPlayFrom({ state, positionMs, durationMs, loadedFraction }) {
+  if (state === YT_STATE.PLAYING) return true;
+  if (state !== YT_STATE.PAUSED && state !== YT_STATE.CUED) return false;
+  if (!(durationMs > 0) || !Number.isFinite(loadedFraction)) return false;
+  const loadedToMs = loadedFraction * durationMs;
+  return loadedToMs >= Math.min(positionMs + LOADED_AHEAD_MS, durationMs - 1);
+}

@@ -4,7 +4,7 @@
 // themselves live in youtube-policy.js and echo.js.
 
 import { EchoGuard } from './echo.js';
-import { YT_STATE, detectJump, playAttemptOutcome, snapRate, youtubeDriftPolicy } from './youtube-policy.js';
+import { YT_STATE, canPlayFrom, detectJump, playAttemptOutcome, snapRate, youtubeDriftPolicy } from './youtube-policy.js';
 
 const API_URL = 'https://www.youtube.com/iframe_api';
 const POLL_MS = 250;
@@ -40,16 +40,23 @@ export class YouTubePlayer {
     this.seekSettle = null;
     this.seekStartsPlayback = false; // a seek on a cued player starts it, which nobody asked for
     this.infoReported = false;
+    this.destroyed = false;
     const mount = document.createElement('div');
     box.replaceChildren(mount);
-    this.loaded = loadApi().then((YT) => new Promise((resolve) => {
+    this.loaded = loadApi().then((YT) => new Promise((resolve, reject) => {
+      // Replaced while the API was loading (a playlist moved on): build nothing.
+      if (this.destroyed) return reject(new Error('The player was replaced.'));
       this.yt = new YT.Player(mount, {
         videoId,
         width: '100%',
         height: '100%',
         playerVars: { playsinline: 1, rel: 0, origin: location.origin },
         events: {
-          onReady: () => { this.afterReady(); resolve(); },
+          onReady: () => {
+            if (this.destroyed) return;
+            this.afterReady();
+            resolve();
+          },
           onStateChange: (ev) => this.stateChanged(ev.data),
           onPlaybackRateChange: (ev) => {
             if (this.guard.observeRate(ev.data) === 'user') this.events.onUserRate?.(ev.data);
@@ -75,6 +82,15 @@ export class YouTubePlayer {
     return this.guard.seekPending() || this.seekSettle !== null;
   }
   rate() { return this.yt?.getPlaybackRate?.() ?? 1; }
+  /** Could play on from here without waiting: playing, or paused with data loaded ahead. */
+  canPlay() {
+    return canPlayFrom({
+      state: this.state(),
+      positionMs: this.positionMs(),
+      durationMs: (this.yt?.getDuration?.() ?? 0) * 1000,
+      loadedFraction: this.yt?.getVideoLoadedFraction?.() ?? 0,
+    });
+  }
   availableRates() { return this.yt?.getAvailablePlaybackRates?.() ?? [1]; }
 
   play() {
@@ -172,7 +188,7 @@ export class YouTubePlayer {
       this.events.onReady?.();
       return attempt.resolve();
     }
-    if (outcome === 'refused') this.guard.willPause();
+    if (outcome === 'refused') this.guard.playRefused();
     const err = new Error(outcome === 'refused' ? 'Playback was not allowed to start.' : 'Playback start was superseded.');
     err.name = outcome === 'refused' ? 'NotAllowedError' : 'AbortError';
     attempt.reject(err);
@@ -204,6 +220,8 @@ export class YouTubePlayer {
   }
 
   destroy() {
+    this.destroyed = true;
+    this.events = {}; // a player gone says nothing more
     clearInterval(this.poller);
     clearTimeout(this.seekSettle);
     this.settlePlayAttempt('superseded');

@@ -1,0 +1,88 @@
+// The player box: builds the player a media's kind needs, swaps media (a playlist's next item
+// keeps a <video> and only changes its source; a change of kind replaces the adapter), and
+// shows a message instead when there is nothing to play here.
+
+import { Html5Player } from './players/html5.js';
+import { YouTubePlayer } from './players/youtube.js';
+import { isVideoId } from './players/youtube-policy.js';
+import { currentItem } from './playlist.js';
+
+const HTML5_KINDS = new Set(['file', 'hls']);
+const EMPTY_PLAYLIST = 'This playlist is empty. The host can add videos to it on the playlist’s page.';
+const ITEM_LOADING = 'Loading the next item…';
+
+/** Why `{kind, source}` cannot play in this browser, or null when it can. */
+function unplayableReason(kind, source) {
+  if (kind === 'youtube') return isVideoId(source) ? null : 'This YouTube link is not valid.';
+  if (kind === 'hls' && !document.createElement('video').canPlayType('application/vnd.apple.mpegurl')) {
+    return 'This browser cannot play HLS streams (.m3u8). Open the link in a browser that plays them natively, such as Safari.';
+  }
+  return HTML5_KINDS.has(kind) ? null : 'This kind of video cannot be played.';
+}
+
+export class Stage {
+  /**
+   * @param {HTMLElement} box  @param {object} events the adapters' events (see Html5Player);
+   *   onMediaInfo(info, key) also names the media the info belongs to
+   */
+  constructor(box, events) {
+    this.box = box;
+    this.events = { ...events, onMediaInfo: (info) => events.onMediaInfo?.(info, this.key) };
+    this.player = null;
+    this.key = undefined; // what the box shows: a media key, or the key of a message
+    this.awaiting = false; // the box waits for an item the playlist held does not have yet
+  }
+
+  /**
+   * Shows `{key, kind, source}` unless it already does. Returns the player (null when this
+   * browser cannot play it; the box then says why).
+   */
+  show({ key, kind, source }) {
+    if (key === this.key) return this.player;
+    this.key = key;
+    const reason = unplayableReason(kind, source);
+    if (reason) return this.message(key, reason);
+    if (HTML5_KINDS.has(kind) && this.player instanceof Html5Player) {
+      this.player.load(source);
+      return this.player;
+    }
+    this.player?.destroy();
+    this.player = kind === 'youtube'
+      ? new YouTubePlayer(this.box, source, this.events)
+      : new Html5Player(this.box, source, this.events);
+    return this.player;
+  }
+
+  /**
+   * Shows what a playlist party's state names (`media`): its item, or why there is none.
+   * True when the box changed (its player then needs following afresh).
+   */
+  showItem(playlist, media) {
+    const item = currentItem(playlist, media);
+    if (media === this.key && !(this.awaiting && item)) return false;
+    this.awaiting = false;
+    if (media === '') {
+      this.message('', EMPTY_PLAYLIST);
+    } else if (!item) {
+      // An item added a moment ago may be named before the playlist carrying it arrives.
+      this.message(media, ITEM_LOADING);
+      this.awaiting = true;
+    } else {
+      this.key = null; // whatever the box showed, it was not this item
+      this.show({ key: media, kind: item.kind, source: item.source });
+    }
+    return true;
+  }
+
+  /** Replaces the player with `text`; `key` is what the message stands for. Returns null. */
+  message(key, text) {
+    this.key = key;
+    this.player?.destroy();
+    this.player = null;
+    const p = this.box.ownerDocument.createElement('p');
+    p.className = 'player-message';
+    p.textContent = text;
+    this.box.replaceChildren(p);
+    return null;
+  }
+}
