@@ -134,7 +134,9 @@ export class Playback {
     const p = this.player;
     const now = this.clock.serverNow();
     if (!s || !this.playerReady || now == null) return this.report(null);
-    if (this.clock.now() < this.holdUntil || p.seeking()) return undefined;
+    if (this.clock.now() < this.holdUntil) return undefined;
+    // A seek under way: the position means nothing yet, so the page says "syncing…".
+    if (p.seeking()) return this.report(null);
     const expected = expectedPosition(s, now);
     const pos = p.positionMs();
     const atEnd = p.ended() && expected >= pos - END_SLACK_MS;

@@ -84,6 +84,16 @@ test('a paused state puts the player, paused, at its position', () => {
   assert.equal(events.sync.inSync, true);
 });
 
+test('while a seek is under way the page reports syncing, not a stale figure', () => {
+  const { playback, time, events, state } = setup({ seekMs: 5000 });
+  playback.setState(state({ position_ms: 42_000 }));
+  time.advance(1000);
+  assert.equal(events.sync.errorMs, null);
+  assert.equal(events.sync.inSync, false);
+  time.advance(5000);
+  assert.equal(events.sync.inSync, true, 'in sync once the seek lands');
+});
+
 test('a scheduled play starts on its anchor, not on the next tick', () => {
   const { player, playback, time, serverNow, state } = setup();
   const anchor = serverNow() + 330;
