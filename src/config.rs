@@ -208,7 +208,11 @@ impl Settings {
         if self.library.page_size == 0 || self.library.max_title_chars == 0 {
             return bad("library.page_size and max_title_chars must be at least 1");
         }
-        if self.chat.max_chars == 0 || self.chat.history == 0 || self.chat.per_window == 0 || self.chat.window_secs == 0 {
+        if self.chat.max_chars == 0
+            || self.chat.history == 0
+            || self.chat.per_window == 0
+            || self.chat.window_secs == 0
+        {
             return bad("chat.max_chars, history, per_window and window_secs must be at least 1");
         }
         if self.library.max_playlist_items == 0 {

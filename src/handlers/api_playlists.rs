@@ -22,7 +22,11 @@ pub struct PlaylistBody {
     items: Vec<PlaylistItem>,
 }
 
-async fn body(req: &HttpRequest, state: &AppState, playlist: &Playlist) -> Result<PlaylistBody, ApiError> {
+async fn body(
+    req: &HttpRequest,
+    state: &AppState,
+    playlist: &Playlist,
+) -> Result<PlaylistBody, ApiError> {
     Ok(PlaylistBody {
         id: playlist.id.0,
         title: playlist.title.clone(),
@@ -34,7 +38,8 @@ async fn body(req: &HttpRequest, state: &AppState, playlist: &Playlist) -> Resul
 }
 
 fn title(state: &AppState, text: &str) -> Result<VideoTitle, ApiError> {
-    VideoTitle::parse(text, state.settings.library.max_title_chars).map_err(|e| ApiError::invalid("invalid_title", e.to_string()))
+    VideoTitle::parse(text, state.settings.library.max_title_chars)
+        .map_err(|e| ApiError::invalid("invalid_title", e.to_string()))
 }
 
 #[derive(Deserialize)]
@@ -42,16 +47,27 @@ pub struct TitleBody {
     title: String,
 }
 
-pub async fn create_playlist(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, input: web::Json<TitleBody>) -> Result<HttpResponse, ApiError> {
+pub async fn create_playlist(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    input: web::Json<TitleBody>,
+) -> Result<HttpResponse, ApiError> {
     let title = title(&state, &input.title)?;
     let limit = state.settings.library.max_playlists_per_user;
     if state.managers.playlists.count(user.0.id).await? >= limit {
         let message = format!("You have {limit} playlists, the most allowed. Delete some first.");
-        return Err(ApiError::Conflict { code: "too_many_playlists", message });
+        return Err(ApiError::Conflict {
+            code: "too_many_playlists",
+            message,
+        });
     }
     let playlist = state.managers.playlists.create(user.0.id, &title).await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/playlists/{}", playlist.id)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/playlists/{}", playlist.id),
+        ))
         .json(body(&req, &state, &playlist).await?))
 }
 
@@ -60,10 +76,19 @@ pub struct ListQuery {
     page: Option<usize>,
 }
 
-pub async fn list_playlists(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_playlists(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let page = query.page.unwrap_or(1).max(1);
     let page_size = state.settings.library.page_size;
-    let (playlists, total) = state.managers.playlists.list(user.0.id, page - 1, page_size).await?;
+    let (playlists, total) = state
+        .managers
+        .playlists
+        .list(user.0.id, page - 1, page_size)
+        .await?;
     let mut bodies = Vec::with_capacity(playlists.len());
     for playlist in &playlists {
         bodies.push(body(&req, &state, playlist).await?);
@@ -73,30 +98,65 @@ pub async fn list_playlists(req: HttpRequest, state: web::Data<AppState>, user: 
 
 async fn owned(state: &AppState, user: &CurrentUser, id: &str) -> Result<Playlist, ApiError> {
     let id = PlaylistId::parse(id).ok_or(ApiError::NotFound)?;
-    state.managers.playlists.get_owned(user.0.id, id).await?.ok_or(ApiError::NotFound)
+    state
+        .managers
+        .playlists
+        .get_owned(user.0.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
-pub async fn get_playlist(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_playlist(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let playlist = owned(&state, &user, &path).await?;
     Ok(HttpResponse::Ok().json(body(&req, &state, &playlist).await?))
 }
 
-pub async fn rename_playlist(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, input: web::Json<TitleBody>) -> Result<HttpResponse, ApiError> {
+pub async fn rename_playlist(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    input: web::Json<TitleBody>,
+) -> Result<HttpResponse, ApiError> {
     let playlist = owned(&state, &user, &path).await?;
-    let playlist = state.managers.playlists.rename(&playlist, &title(&state, &input.title)?).await?;
+    let playlist = state
+        .managers
+        .playlists
+        .rename(&playlist, &title(&state, &input.title)?)
+        .await?;
     Ok(HttpResponse::Ok().json(body(&req, &state, &playlist).await?))
 }
 
-pub async fn delete_playlist(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_playlist(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let playlist = owned(&state, &user, &path).await?;
     state.managers.playlists.delete(&playlist).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn rotate_invite(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn rotate_invite(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let playlist = owned(&state, &user, &path).await?;
-    let key = state.managers.playlists.rotate_invite(&playlist).await?.ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"invite_key": key.as_str(), "watch_url": watch_url(&req, &key)})))
+    let key = state
+        .managers
+        .playlists
+        .rotate_invite(&playlist)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({"invite_key": key.as_str(), "watch_url": watch_url(&req, &key)})))
 }
 
 /// `{"video_id": 12}` copies a library video; `{"url": "…", "title": "…"}` adds a link.
@@ -111,28 +171,62 @@ fn item_error(err: ItemError) -> ApiError {
     match err {
         ItemError::Add(AddError::Url(e)) => ApiError::invalid("invalid_url", e.to_string()),
         ItemError::Add(AddError::Title(e)) => ApiError::invalid("invalid_title", e.to_string()),
-        ItemError::Add(AddError::Store(e)) | ItemError::Playlist(PlaylistError::Store(e)) => ApiError::Store(e),
-        ItemError::Add(AddError::LibraryFull(_)) => ApiError::invalid("library_full", err.to_string()),
+        ItemError::Add(AddError::Store(e)) | ItemError::Playlist(PlaylistError::Store(e)) => {
+            ApiError::Store(e)
+        }
+        ItemError::Add(AddError::LibraryFull(_)) => {
+            ApiError::invalid("library_full", err.to_string())
+        }
         ItemError::UnknownVideo => ApiError::invalid("unknown_video", err.to_string()),
-        ItemError::Playlist(PlaylistError::Full(_)) => ApiError::Conflict { code: "playlist_full", message: err.to_string() },
+        ItemError::Playlist(PlaylistError::Full(_)) => ApiError::Conflict {
+            code: "playlist_full",
+            message: err.to_string(),
+        },
         ItemError::Playlist(PlaylistError::NoSuchItem) => ApiError::NotFound,
     }
 }
 
-pub async fn add_item(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, input: web::Json<AddItemBody>) -> Result<HttpResponse, ApiError> {
+pub async fn add_item(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    input: web::Json<AddItemBody>,
+) -> Result<HttpResponse, ApiError> {
     let playlist = owned(&state, &user, &path).await?;
     let source = match (&input.video_id, &input.url) {
         (Some(id), None) => ItemSource::Video(VideoId(*id)),
-        (None, Some(url)) => ItemSource::Url { url, title: input.title.as_deref() },
-        _ => return Err(ApiError::invalid("bad_item", "send either \"video_id\" or \"url\" (with an optional \"title\")")),
+        (None, Some(url)) => ItemSource::Url {
+            url,
+            title: input.title.as_deref(),
+        },
+        _ => {
+            return Err(ApiError::invalid(
+                "bad_item",
+                "send either \"video_id\" or \"url\" (with an optional \"title\")",
+            ))
+        }
     };
-    let item = library::add_item(&state.managers, &state.settings.library, user.0.id, &playlist, source).await.map_err(item_error)?;
+    let item = library::add_item(
+        &state.managers,
+        &state.settings.library,
+        user.0.id,
+        &playlist,
+        source,
+    )
+    .await
+    .map_err(item_error)?;
     Ok(HttpResponse::Created().json(item))
 }
 
-pub async fn remove_item(state: web::Data<AppState>, user: CurrentUser, path: web::Path<(String, u64)>) -> Result<HttpResponse, ApiError> {
+pub async fn remove_item(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, u64)>,
+) -> Result<HttpResponse, ApiError> {
     let playlist = owned(&state, &user, &path.0).await?;
-    library::remove_item(&state.managers, &playlist, path.1).await.map_err(item_error)?;
+    library::remove_item(&state.managers, &playlist, path.1)
+        .await
+        .map_err(item_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -141,8 +235,19 @@ pub struct MoveBody {
     index: usize,
 }
 
-pub async fn move_item(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, path: web::Path<(String, u64)>, input: web::Json<MoveBody>) -> Result<HttpResponse, ApiError> {
+pub async fn move_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, u64)>,
+    input: web::Json<MoveBody>,
+) -> Result<HttpResponse, ApiError> {
     let playlist = owned(&state, &user, &path.0).await?;
-    state.managers.playlists.move_item(&playlist, path.1, input.index).await.map_err(|e| item_error(e.into()))?;
+    state
+        .managers
+        .playlists
+        .move_item(&playlist, path.1, input.index)
+        .await
+        .map_err(|e| item_error(e.into()))?;
     Ok(HttpResponse::Ok().json(body(&req, &state, &playlist).await?))
 }

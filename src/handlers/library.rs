@@ -49,7 +49,10 @@ pub enum ItemSource<'a> {
     /// One of the user's library videos (copied, so deleting it later breaks nothing).
     Video(crate::domain::VideoId),
     /// A pasted link with an optional title.
-    Url { url: &'a str, title: Option<&'a str> },
+    Url {
+        url: &'a str,
+        title: Option<&'a str>,
+    },
 }
 
 /// Why an item could not be added or changed.
@@ -74,7 +77,8 @@ impl ItemError {
     pub fn store(&self) -> bool {
         matches!(
             self,
-            Self::Add(AddError::Store(_)) | Self::Playlist(crate::managers::PlaylistError::Store(_))
+            Self::Add(AddError::Store(_))
+                | Self::Playlist(crate::managers::PlaylistError::Store(_))
         )
     }
 }
@@ -89,7 +93,11 @@ pub async fn add_item(
 ) -> Result<crate::managers::PlaylistItem, ItemError> {
     let (media, title) = match source {
         ItemSource::Video(id) => {
-            let video = managers.videos.get_owned(owner, id).await?.ok_or(ItemError::UnknownVideo)?;
+            let video = managers
+                .videos
+                .get_owned(owner, id)
+                .await?
+                .ok_or(ItemError::UnknownVideo)?;
             let media = MediaSource {
                 kind: video.kind,
                 source: video.source.clone(),
@@ -99,12 +107,18 @@ pub async fn add_item(
         }
         ItemSource::Url { url, title } => {
             let media = MediaSource::parse(url, limits.max_url_bytes).map_err(AddError::from)?;
-            let title = VideoTitle::parse_optional(title, limits.max_title_chars).map_err(AddError::from)?;
-            let title = title.map(|t| t.as_str().to_owned()).unwrap_or_else(|| media.default_title());
+            let title = VideoTitle::parse_optional(title, limits.max_title_chars)
+                .map_err(AddError::from)?;
+            let title = title
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_else(|| media.default_title());
             (media, title)
         }
     };
-    let item = managers.playlists.add_item(playlist, &media, &title, limits.max_playlist_items).await?;
+    let item = managers
+        .playlists
+        .add_item(playlist, &media, &title, limits.max_playlist_items)
+        .await?;
     managers.party.refresh(playlist.party(), None).await?;
     Ok(item)
 }

@@ -32,12 +32,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/videos/{id}/delete", web::post().to(videos::delete_video))
         .route("/playlists", web::post().to(playlists::create_playlist))
         .route("/playlists/{id}", web::get().to(playlists::show_playlist))
-        .route("/playlists/{id}/rename", web::post().to(playlists::rename_playlist))
+        .route(
+            "/playlists/{id}/rename",
+            web::post().to(playlists::rename_playlist),
+        )
         .route("/playlists/{id}/items", web::post().to(playlists::add_item))
-        .route("/playlists/{id}/items/{item}/remove", web::post().to(playlists::remove_item))
-        .route("/playlists/{id}/items/{item}/move", web::post().to(playlists::move_item))
-        .route("/playlists/{id}/invite", web::post().to(playlists::rotate_invite))
-        .route("/playlists/{id}/delete", web::post().to(playlists::delete_playlist))
+        .route(
+            "/playlists/{id}/items/{item}/remove",
+            web::post().to(playlists::remove_item),
+        )
+        .route(
+            "/playlists/{id}/items/{item}/move",
+            web::post().to(playlists::move_item),
+        )
+        .route(
+            "/playlists/{id}/invite",
+            web::post().to(playlists::rotate_invite),
+        )
+        .route(
+            "/playlists/{id}/delete",
+            web::post().to(playlists::delete_playlist),
+        )
         .route("/watch/{invite_key}", web::get().to(watch::watch_page))
         .route("/ws/watch/{invite_key}", web::get().to(watch::watch_socket))
         .service(
@@ -48,16 +63,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/videos/{id}", web::get().to(api_videos::get_video))
                 .route("/videos/{id}", web::patch().to(api_videos::rename_video))
                 .route("/videos/{id}", web::delete().to(api_videos::delete_video))
-                .route("/videos/{id}/invite", web::post().to(api_videos::rotate_invite))
+                .route(
+                    "/videos/{id}/invite",
+                    web::post().to(api_videos::rotate_invite),
+                )
                 .route("/playlists", web::post().to(api_playlists::create_playlist))
                 .route("/playlists", web::get().to(api_playlists::list_playlists))
-                .route("/playlists/{id}", web::get().to(api_playlists::get_playlist))
-                .route("/playlists/{id}", web::patch().to(api_playlists::rename_playlist))
-                .route("/playlists/{id}", web::delete().to(api_playlists::delete_playlist))
-                .route("/playlists/{id}/invite", web::post().to(api_playlists::rotate_invite))
-                .route("/playlists/{id}/items", web::post().to(api_playlists::add_item))
-                .route("/playlists/{id}/items/{item}", web::delete().to(api_playlists::remove_item))
-                .route("/playlists/{id}/items/{item}/move", web::post().to(api_playlists::move_item)),
+                .route(
+                    "/playlists/{id}",
+                    web::get().to(api_playlists::get_playlist),
+                )
+                .route(
+                    "/playlists/{id}",
+                    web::patch().to(api_playlists::rename_playlist),
+                )
+                .route(
+                    "/playlists/{id}",
+                    web::delete().to(api_playlists::delete_playlist),
+                )
+                .route(
+                    "/playlists/{id}/invite",
+                    web::post().to(api_playlists::rotate_invite),
+                )
+                .route(
+                    "/playlists/{id}/items",
+                    web::post().to(api_playlists::add_item),
+                )
+                .route(
+                    "/playlists/{id}/items/{item}",
+                    web::delete().to(api_playlists::remove_item),
+                )
+                .route(
+                    "/playlists/{id}/items/{item}/move",
+                    web::post().to(api_playlists::move_item),
+                ),
         )
         .default_service(web::to(not_found));
 }
@@ -123,7 +162,9 @@ pub fn check_form(
 
 /// A 303 redirect, the answer to a successful form.
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header(("Location", location)).finish()
+    HttpResponse::SeeOther()
+        .insert_header(("Location", location))
+        .finish()
 }
 
 /// The absolute invite link of a key, on the host the request came to.

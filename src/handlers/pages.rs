@@ -98,10 +98,19 @@ pub async fn render_home(
         .collect();
     let mut ctx = page_context(state, user);
     ctx.insert("videos", &items);
-    let (playlists, playlist_total) = state.managers.playlists.list(user.id, 0, state.settings.library.max_playlists_per_user).await?;
+    let (playlists, playlist_total) = state
+        .managers
+        .playlists
+        .list(user.id, 0, state.settings.library.max_playlists_per_user)
+        .await?;
     let playlists: Vec<LibraryItem> = playlists
         .iter()
-        .map(|p| LibraryItem { id: p.id.0, title: p.title.clone(), kind: "playlist", watch_url: watch_url(req, &p.invite_key) })
+        .map(|p| LibraryItem {
+            id: p.id.0,
+            title: p.title.clone(),
+            kind: "playlist",
+            watch_url: watch_url(req, &p.invite_key),
+        })
         .collect();
     ctx.insert("playlists", &playlists);
     ctx.insert("playlist_total", &playlist_total);

@@ -20,17 +20,49 @@ pub struct CreateForm {
     title: String,
 }
 
-pub async fn create_playlist(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, form: web::Form<CreateForm>) -> Result<HttpResponse, PageError> {
+pub async fn create_playlist(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    form: web::Form<CreateForm>,
+) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let limits = &state.settings.library;
-    let refused = |message: String| HomeForms { playlist_title: form.title.clone(), playlist_error: Some(message), ..Default::default() };
+    let refused = |message: String| HomeForms {
+        playlist_title: form.title.clone(),
+        playlist_error: Some(message),
+        ..Default::default()
+    };
     let title = match VideoTitle::parse(&form.title, limits.max_title_chars) {
         Ok(title) => title,
-        Err(err) => return render_home(&req, &state, &user.0, 1, refused(err.to_string()), None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(err) => {
+            return render_home(
+                &req,
+                &state,
+                &user.0,
+                1,
+                refused(err.to_string()),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     };
     if state.managers.playlists.count(user.0.id).await? >= limits.max_playlists_per_user {
-        let message = format!("You have {} playlists, the most allowed. Delete some first.", limits.max_playlists_per_user);
-        return render_home(&req, &state, &user.0, 1, refused(message), None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let message = format!(
+            "You have {} playlists, the most allowed. Delete some first.",
+            limits.max_playlists_per_user
+        );
+        return render_home(
+            &req,
+            &state,
+            &user.0,
+            1,
+            refused(message),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let playlist = state.managers.playlists.create(user.0.id, &title).await?;
     Ok(see_other(&format!("/playlists/{}", playlist.id)))
@@ -38,7 +70,12 @@ pub async fn create_playlist(req: HttpRequest, state: web::Data<AppState>, user:
 
 async fn owned(state: &AppState, user: &User, id: &str) -> Result<Playlist, PageError> {
     let id = PlaylistId::parse(id).ok_or(PageError::NotFound)?;
-    state.managers.playlists.get_owned(user.id, id).await?.ok_or(PageError::NotFound)
+    state
+        .managers
+        .playlists
+        .get_owned(user.id, id)
+        .await?
+        .ok_or(PageError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -52,20 +89,56 @@ struct LibraryChoice {
     title: String,
 }
 
-pub async fn show_playlist(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, query: web::Query<ShowQuery>) -> Result<HttpResponse, PageError> {
+pub async fn show_playlist(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    query: web::Query<ShowQuery>,
+) -> Result<HttpResponse, PageError> {
     let playlist = owned(&state, &user.0, &path).await?;
     let notice = match query.notice.as_deref() {
-        Some("rotated") => Some("A new invite link was made. The old one no longer works, and its viewers were told."),
+        Some("rotated") => Some(
+            "A new invite link was made. The old one no longer works, and its viewers were told.",
+        ),
         Some("changed") => Some("The playlist was changed; everyone watching sees it at once."),
         _ => None,
     };
-    render_playlist(&req, &state, &user.0, &playlist, None, notice, StatusCode::OK).await
+    render_playlist(
+        &req,
+        &state,
+        &user.0,
+        &playlist,
+        None,
+        notice,
+        StatusCode::OK,
+    )
+    .await
 }
 
-async fn render_playlist(req: &HttpRequest, state: &AppState, user: &User, playlist: &Playlist, error: Option<String>, notice: Option<&str>, status: StatusCode) -> Result<HttpResponse, PageError> {
+async fn render_playlist(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &User,
+    playlist: &Playlist,
+    error: Option<String>,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let items = state.managers.playlists.items(playlist.id).await?;
-    let library = state.managers.videos.list(user.id, 0, state.settings.library.max_videos_per_user).await?;
-    let choices: Vec<LibraryChoice> = library.videos.into_iter().map(|v| LibraryChoice { id: v.id.0, title: v.title }).collect();
+    let library = state
+        .managers
+        .videos
+        .list(user.id, 0, state.settings.library.max_videos_per_user)
+        .await?;
+    let choices: Vec<LibraryChoice> = library
+        .videos
+        .into_iter()
+        .map(|v| LibraryChoice {
+            id: v.id.0,
+            title: v.title,
+        })
+        .collect();
     let mut ctx = page_context(state, user);
     ctx.insert("playlist_id", &playlist.id.0);
     ctx.insert("title", &playlist.title);
@@ -84,15 +157,35 @@ pub struct RenameForm {
     title: String,
 }
 
-pub async fn rename_playlist(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, form: web::Form<RenameForm>) -> Result<HttpResponse, PageError> {
+pub async fn rename_playlist(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    form: web::Form<RenameForm>,
+) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path).await?;
     match VideoTitle::parse(&form.title, state.settings.library.max_title_chars) {
         Ok(title) => {
             state.managers.playlists.rename(&playlist, &title).await?;
-            Ok(see_other(&format!("/playlists/{}?notice=changed", playlist.id)))
+            Ok(see_other(&format!(
+                "/playlists/{}?notice=changed",
+                playlist.id
+            )))
         }
-        Err(err) => render_playlist(&req, &state, &user.0, &playlist, Some(err.to_string()), None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(err) => {
+            render_playlist(
+                &req,
+                &state,
+                &user.0,
+                &playlist,
+                Some(err.to_string()),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
 }
 
@@ -104,29 +197,69 @@ pub struct AddItemForm {
     title: Option<String>,
 }
 
-pub async fn add_item(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, form: web::Form<AddItemForm>) -> Result<HttpResponse, PageError> {
+pub async fn add_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    form: web::Form<AddItemForm>,
+) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path).await?;
     let video = form.video_id.as_deref().filter(|v| !v.is_empty());
     let source = match video {
         Some(id) => match VideoId::parse(id) {
             Some(id) => ItemSource::Video(id),
-            None => return item_refused(&req, &state, &user.0, &playlist, ItemError::UnknownVideo).await,
+            None => {
+                return item_refused(&req, &state, &user.0, &playlist, ItemError::UnknownVideo)
+                    .await
+            }
         },
-        None => ItemSource::Url { url: form.url.as_deref().unwrap_or(""), title: form.title.as_deref() },
+        None => ItemSource::Url {
+            url: form.url.as_deref().unwrap_or(""),
+            title: form.title.as_deref(),
+        },
     };
-    match library::add_item(&state.managers, &state.settings.library, user.0.id, &playlist, source).await {
-        Ok(_) => Ok(see_other(&format!("/playlists/{}?notice=changed", playlist.id))),
+    match library::add_item(
+        &state.managers,
+        &state.settings.library,
+        user.0.id,
+        &playlist,
+        source,
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/playlists/{}?notice=changed",
+            playlist.id
+        ))),
         Err(err) => item_refused(&req, &state, &user.0, &playlist, err).await,
     }
 }
 
-async fn item_refused(req: &HttpRequest, state: &AppState, user: &User, playlist: &Playlist, err: ItemError) -> Result<HttpResponse, PageError> {
+async fn item_refused(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &User,
+    playlist: &Playlist,
+    err: ItemError,
+) -> Result<HttpResponse, PageError> {
     if err.store() {
         tracing::error!(error = ?err, "playlist edit failed");
-        return Err(PageError::Forbidden("The playlist could not be changed right now. Try again in a moment.".into()));
+        return Err(PageError::Forbidden(
+            "The playlist could not be changed right now. Try again in a moment.".into(),
+        ));
     }
-    render_playlist(req, state, user, playlist, Some(err.to_string()), None, StatusCode::UNPROCESSABLE_ENTITY).await
+    render_playlist(
+        req,
+        state,
+        user,
+        playlist,
+        Some(err.to_string()),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -134,11 +267,20 @@ pub struct CsrfForm {
     csrf_token: String,
 }
 
-pub async fn remove_item(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, path: web::Path<(String, u64)>, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
+pub async fn remove_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, u64)>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path.0).await?;
     match library::remove_item(&state.managers, &playlist, path.1).await {
-        Ok(()) => Ok(see_other(&format!("/playlists/{}?notice=changed", playlist.id))),
+        Ok(()) => Ok(see_other(&format!(
+            "/playlists/{}?notice=changed",
+            playlist.id
+        ))),
         Err(err) => item_refused(&req, &state, &user.0, &playlist, err).await,
     }
 }
@@ -149,23 +291,57 @@ pub struct MoveForm {
     index: usize,
 }
 
-pub async fn move_item(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, path: web::Path<(String, u64)>, form: web::Form<MoveForm>) -> Result<HttpResponse, PageError> {
+pub async fn move_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, u64)>,
+    form: web::Form<MoveForm>,
+) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path.0).await?;
-    match state.managers.playlists.move_item(&playlist, path.1, form.index).await {
-        Ok(()) => Ok(see_other(&format!("/playlists/{}?notice=changed", playlist.id))),
+    match state
+        .managers
+        .playlists
+        .move_item(&playlist, path.1, form.index)
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!(
+            "/playlists/{}?notice=changed",
+            playlist.id
+        ))),
         Err(err) => item_refused(&req, &state, &user.0, &playlist, err.into()).await,
     }
 }
 
-pub async fn rotate_invite(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
+pub async fn rotate_invite(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path).await?;
-    state.managers.playlists.rotate_invite(&playlist).await?.ok_or(PageError::NotFound)?;
-    Ok(see_other(&format!("/playlists/{}?notice=rotated", playlist.id)))
+    state
+        .managers
+        .playlists
+        .rotate_invite(&playlist)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    Ok(see_other(&format!(
+        "/playlists/{}?notice=rotated",
+        playlist.id
+    )))
 }
 
-pub async fn delete_playlist(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
+pub async fn delete_playlist(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path).await?;
     state.managers.playlists.delete(&playlist).await?;

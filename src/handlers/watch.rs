@@ -16,10 +16,18 @@ use crate::startup::AppState;
 pub async fn subject_of(state: &AppState, key: &InviteKey) -> Result<Option<Subject>, StoreError> {
     let managers = &state.managers;
     Ok(match managers.invites.resolve(key).await? {
-        Some(PartyId::Video(id)) => managers.videos.get(id).await?.filter(|v| &v.invite_key == key).map(Subject::Video),
-        Some(PartyId::Playlist(id)) => {
-            managers.playlists.get(id).await?.filter(|p| &p.invite_key == key).map(Subject::Playlist)
-        }
+        Some(PartyId::Video(id)) => managers
+            .videos
+            .get(id)
+            .await?
+            .filter(|v| &v.invite_key == key)
+            .map(Subject::Video),
+        Some(PartyId::Playlist(id)) => managers
+            .playlists
+            .get(id)
+            .await?
+            .filter(|p| &p.invite_key == key)
+            .map(Subject::Playlist),
         None => None,
     })
 }
@@ -70,7 +78,9 @@ pub async fn watch_socket(
         })));
     }
     let subject = match InviteKey::parse(&path) {
-        Some(key) => subject_of(&state, &key).await.map_err(crate::error::StoreFailure)?,
+        Some(key) => subject_of(&state, &key)
+            .await
+            .map_err(crate::error::StoreFailure)?,
         None => None,
     };
     let (response, session, stream) = actix_ws::handle(&req, body)?;

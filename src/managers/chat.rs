@@ -59,18 +59,34 @@ pub struct ChatManager {
 
 impl ChatManager {
     pub fn new(conn: ConnectionManager, keys: Keys, settings: ChatSettings) -> Self {
-        Self { conn, keys, settings, post: Arc::new(redis::Script::new(include_str!("scripts/chat_post.lua"))) }
+        Self {
+            conn,
+            keys,
+            settings,
+            post: Arc::new(redis::Script::new(include_str!("scripts/chat_post.lua"))),
+        }
     }
 
     /// The stored history, oldest first.
     pub async fn history(&self, party: PartyId) -> Result<Vec<ChatMessage>, StoreError> {
         let mut conn = self.conn.clone();
-        let raw: Vec<String> = conn.lrange(self.keys.party_chat(&party.to_string()), 0, -1).await?;
-        Ok(raw.iter().filter_map(|m| serde_json::from_str(m).ok()).collect())
+        let raw: Vec<String> = conn
+            .lrange(self.keys.party_chat(&party.to_string()), 0, -1)
+            .await?;
+        Ok(raw
+            .iter()
+            .filter_map(|m| serde_json::from_str(m).ok())
+            .collect())
     }
 
     /// Posts a viewer's message (already validated), within the per-person rate.
-    pub async fn post(&self, party: PartyId, user: UserId, name: &str, text: &str) -> Result<Posted, StoreError> {
+    pub async fn post(
+        &self,
+        party: PartyId,
+        user: UserId,
+        name: &str,
+        text: &str,
+    ) -> Result<Posted, StoreError> {
         self.run(party, ChatKind::User, user, name, text).await
     }
 
@@ -79,7 +95,14 @@ impl ChatManager {
         self.run(party, ChatKind::System, 0, "", text).await
     }
 
-    async fn run(&self, party: PartyId, kind: ChatKind, user: UserId, name: &str, text: &str) -> Result<Posted, StoreError> {
+    async fn run(
+        &self,
+        party: PartyId,
+        kind: ChatKind,
+        user: UserId,
+        name: &str,
+        text: &str,
+    ) -> Result<Posted, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
         let kind = match kind {
@@ -136,7 +159,11 @@ impl ChatTextError {
 /// Trims a message, turns control characters (newlines included) into spaces, and checks its
 /// length in characters.
 pub fn clean_chat_text(text: &str, max_chars: usize) -> Result<String, ChatTextError> {
-    let cleaned: String = text.trim().chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let cleaned: String = text
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let cleaned = cleaned.trim();
     if cleaned.is_empty() {
         return Err(ChatTextError::Empty);
@@ -168,8 +195,15 @@ mod tests {
         assert_eq!(clean_chat_text("a\nb\u{7}c", 500).unwrap(), "a b c");
         assert_eq!(clean_chat_text(" \n ", 500), Err(ChatTextError::Empty));
         assert!(clean_chat_text(&"é".repeat(500), 500).is_ok());
-        assert_eq!(clean_chat_text(&"é".repeat(501), 500), Err(ChatTextError::TooLong(500)));
-        assert_eq!(clean_chat_text("<img src=x onerror=alert(1)>", 500).unwrap(), "<img src=x onerror=alert(1)>", "text stays text");
+        assert_eq!(
+            clean_chat_text(&"é".repeat(501), 500),
+            Err(ChatTextError::TooLong(500))
+        );
+        assert_eq!(
+            clean_chat_text("<img src=x onerror=alert(1)>", 500).unwrap(),
+            "<img src=x onerror=alert(1)>",
+            "text stays text"
+        );
     }
 
     #[test]

@@ -23,7 +23,9 @@ impl InvitesManager {
         Self {
             conn,
             keys,
-            rotate: Arc::new(redis::Script::new(include_str!("scripts/rotate_invite.lua"))),
+            rotate: Arc::new(redis::Script::new(include_str!(
+                "scripts/rotate_invite.lua"
+            ))),
             delete: Arc::new(redis::Script::new(include_str!("scripts/delete_party.lua"))),
         }
     }
@@ -56,7 +58,13 @@ impl InvitesManager {
 
     /// Deletes a party's root, its invite key, its entry in `index` and `extra` keys, then
     /// tells its viewers with `reason`. `false` when it was already gone.
-    pub async fn delete(&self, party: PartyId, index: String, extra: Vec<String>, reason: CloseReason) -> Result<bool, StoreError> {
+    pub async fn delete(
+        &self,
+        party: PartyId,
+        index: String,
+        extra: Vec<String>,
+        reason: CloseReason,
+    ) -> Result<bool, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
         let id = match party {

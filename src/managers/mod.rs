@@ -14,12 +14,15 @@ mod playlists;
 mod users;
 mod videos;
 
-pub use chat::{clean_chat_text, format_position, ChatKind, ChatManager, ChatMessage, ChatTextError, Posted};
+pub use chat::{
+    clean_chat_text, format_position, ChatKind, ChatManager, ChatMessage, ChatTextError, Posted,
+};
 pub use clock::ServerClock;
 pub use invites::InvitesManager;
 pub use keys::Keys;
 pub use party::{
-    Arrival, CommandResult, Departure, ControlMode, PartyId, PartyManager, Permissions, PresenceEntry, ViewerStatus, ViewerSummary,
+    Arrival, CommandResult, ControlMode, Departure, PartyId, PartyManager, Permissions,
+    PresenceEntry, ViewerStatus, ViewerSummary,
 };
 pub use playlists::{Playlist, PlaylistError, PlaylistItem, PlaylistView, PlaylistsManager};
 pub use users::{AuthToken, User, UsersManager};

@@ -152,7 +152,9 @@ pub struct Permissions {
 
 impl Permissions {
     pub fn can_control(&self, user: UserId) -> bool {
-        self.mode == ControlMode::Everyone || user == self.owner_id || self.controllers.contains(&user)
+        self.mode == ControlMode::Everyone
+            || user == self.owner_id
+            || self.controllers.contains(&user)
     }
 }
 
@@ -160,7 +162,11 @@ impl Permissions {
 #[derive(Debug, Clone)]
 pub enum CommandResult {
     /// Applied (or a no-op): the state after it, and the frame as published.
-    Applied { changed: bool, state: PlaybackState, frame: String },
+    Applied {
+        changed: bool,
+        state: PlaybackState,
+        frame: String,
+    },
     /// Refused with a protocol error code; nothing changed.
     Refused(String),
     /// The party no longer exists.
@@ -187,19 +193,39 @@ impl PartyManager {
             conn,
             keys,
             sync,
-            command: Arc::new(redis::Script::new(include_str!("scripts/party_command.lua"))),
-            hset_live: Arc::new(redis::Script::new(include_str!("scripts/hset_if_exists.lua"))),
-            presence_join: Arc::new(redis::Script::new(include_str!("scripts/presence_join.lua"))),
-            presence_leave: Arc::new(redis::Script::new(include_str!("scripts/presence_leave.lua"))),
-            settle_departure: Arc::new(redis::Script::new(include_str!("scripts/settle_departure.lua"))),
+            command: Arc::new(redis::Script::new(include_str!(
+                "scripts/party_command.lua"
+            ))),
+            hset_live: Arc::new(redis::Script::new(include_str!(
+                "scripts/hset_if_exists.lua"
+            ))),
+            presence_join: Arc::new(redis::Script::new(include_str!(
+                "scripts/presence_join.lua"
+            ))),
+            presence_leave: Arc::new(redis::Script::new(include_str!(
+                "scripts/presence_leave.lua"
+            ))),
+            settle_departure: Arc::new(redis::Script::new(include_str!(
+                "scripts/settle_departure.lua"
+            ))),
         }
     }
 
-    async fn run(&self, party: PartyId, name: &str, value: &str, user: UserId, by: &str) -> Result<CommandResult, StoreError> {
+    async fn run(
+        &self,
+        party: PartyId,
+        name: &str,
+        value: &str,
+        user: UserId,
+        by: &str,
+    ) -> Result<CommandResult, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
         let (items, order) = match party {
-            PartyId::Playlist(id) => (self.keys.playlist_items(id.0), self.keys.playlist_order(id.0)),
+            PartyId::Playlist(id) => (
+                self.keys.playlist_items(id.0),
+                self.keys.playlist_order(id.0),
+            ),
             PartyId::Video(_) => (party.root_key(&self.keys), party.root_key(&self.keys)),
         };
         let result: Result<(i64, String), redis::RedisError> = self
@@ -230,7 +256,11 @@ impl PartyManager {
             return Ok(CommandResult::Refused(frame));
         }
         let state = parse_state_frame(&frame)?;
-        Ok(CommandResult::Applied { changed: changed == 1, state, frame })
+        Ok(CommandResult::Applied {
+            changed: changed == 1,
+            state,
+            frame,
+        })
     }
 
     /// The current state (created on first use); `None` when the party is gone.
@@ -243,32 +273,59 @@ impl PartyManager {
 
     /// Applies a validated command from `user` on the Redis clock; a change is stored and
     /// published in the same step.
-    pub async fn apply(&self, party: PartyId, command: Command, user: UserId, by: &str) -> Result<CommandResult, StoreError> {
+    pub async fn apply(
+        &self,
+        party: PartyId,
+        command: Command,
+        user: UserId,
+        by: &str,
+    ) -> Result<CommandResult, StoreError> {
         let (name, value) = command.script_args();
         self.run(party, name, &value, user, by).await
     }
 
     /// After a playlist edit: if the current item is gone, move to `fallback` (or the first).
-    pub async fn refresh(&self, party: PartyId, fallback: Option<u64>) -> Result<CommandResult, StoreError> {
-        self.run(party, "refresh", &fallback.unwrap_or(0).to_string(), 0, "").await
+    pub async fn refresh(
+        &self,
+        party: PartyId,
+        fallback: Option<u64>,
+    ) -> Result<CommandResult, StoreError> {
+        self.run(party, "refresh", &fallback.unwrap_or(0).to_string(), 0, "")
+            .await
     }
 
     pub async fn permissions(&self, party: PartyId) -> Result<Option<Permissions>, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
-        let (owner, mode, wait, controllers): (Option<UserId>, Option<String>, Option<String>, Vec<UserId>) = redis::pipe()
+        let (owner, mode, wait, controllers): (
+            Option<UserId>,
+            Option<String>,
+            Option<String>,
+            Vec<UserId>,
+        ) = redis::pipe()
             .hget(party.root_key(&self.keys), "owner")
             .hget(self.keys.party_settings(&p), "control")
             .hget(self.keys.party_settings(&p), "wait")
             .smembers(self.keys.party_controllers(&p))
             .query_async(&mut conn)
             .await?;
-        let Some(owner_id) = owner else { return Ok(None) };
-        let mode = if mode.as_deref() == Some("promoted") { ControlMode::Promoted } else { ControlMode::Everyone };
+        let Some(owner_id) = owner else {
+            return Ok(None);
+        };
+        let mode = if mode.as_deref() == Some("promoted") {
+            ControlMode::Promoted
+        } else {
+            ControlMode::Everyone
+        };
         let mut controllers = controllers;
         controllers.sort_unstable();
         let wait_for_everyone = wait.as_deref() != Some("0");
-        Ok(Some(Permissions { mode, owner_id, controllers, wait_for_everyone }))
+        Ok(Some(Permissions {
+            mode,
+            owner_id,
+            controllers,
+            wait_for_everyone,
+        }))
     }
 
     /// Changes who may control, then tells every viewer.
@@ -283,14 +340,22 @@ impl PartyManager {
     /// Turns "wait for everyone" on or off, then tells every viewer.
     pub async fn set_wait(&self, party: PartyId, enabled: bool) -> Result<(), StoreError> {
         let key = self.keys.party_settings(&party.to_string());
-        if self.hset_live(party, key, "wait", if enabled { "1" } else { "0" }).await? {
+        if self
+            .hset_live(party, key, "wait", if enabled { "1" } else { "0" })
+            .await?
+        {
             self.publish_permissions(party).await?;
         }
         Ok(())
     }
 
     /// Promotes (`true`) or demotes a viewer, then tells every viewer.
-    pub async fn set_controller(&self, party: PartyId, user: UserId, promoted: bool) -> Result<(), StoreError> {
+    pub async fn set_controller(
+        &self,
+        party: PartyId,
+        user: UserId,
+        promoted: bool,
+    ) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         let key = self.keys.party_controllers(&party.to_string());
         if promoted {
@@ -303,13 +368,20 @@ impl PartyManager {
 
     async fn publish_permissions(&self, party: PartyId) -> Result<(), StoreError> {
         if let Some(permissions) = self.permissions(party).await? {
-            self.publish(party, &ServerMessage::Permissions { permissions }.to_json()).await?;
+            self.publish(party, &ServerMessage::Permissions { permissions }.to_json())
+                .await?;
         }
         Ok(())
     }
 
     /// Sets `field` of `key` only while the party exists; `false` when it is gone.
-    async fn hset_live(&self, party: PartyId, key: String, field: &str, value: &str) -> Result<bool, StoreError> {
+    async fn hset_live(
+        &self,
+        party: PartyId,
+        key: String,
+        field: &str,
+        value: &str,
+    ) -> Result<bool, StoreError> {
         let mut conn = self.conn.clone();
         let written: i64 = self
             .hset_live
@@ -323,7 +395,12 @@ impl PartyManager {
     }
 
     /// Records a connection. `None` when the party no longer exists.
-    pub async fn join(&self, party: PartyId, conn_id: &str, entry: &PresenceEntry) -> Result<Option<Arrival>, StoreError> {
+    pub async fn join(
+        &self,
+        party: PartyId,
+        conn_id: &str,
+        entry: &PresenceEntry,
+    ) -> Result<Option<Arrival>, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
         let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -341,17 +418,37 @@ impl PartyManager {
         if connections == 0 {
             return Ok(None);
         }
-        Ok(Some(Arrival { first_connection: connections == 1, returning: returning == 1, people }))
+        Ok(Some(Arrival {
+            first_connection: connections == 1,
+            returning: returning == 1,
+            people,
+        }))
     }
 
     /// Updates a connection's presence record (only while the party exists).
-    pub async fn update_presence(&self, party: PartyId, conn_id: &str, entry: &PresenceEntry) -> Result<bool, StoreError> {
+    pub async fn update_presence(
+        &self,
+        party: PartyId,
+        conn_id: &str,
+        entry: &PresenceEntry,
+    ) -> Result<bool, StoreError> {
         let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.hset_live(party, self.keys.party_conns(&party.to_string()), conn_id, &json).await
+        self.hset_live(
+            party,
+            self.keys.party_conns(&party.to_string()),
+            conn_id,
+            &json,
+        )
+        .await
     }
 
     /// Removes a connection; when it was the person's last, their departure is recorded.
-    pub async fn leave(&self, party: PartyId, conn_id: &str, user: UserId) -> Result<Departure, StoreError> {
+    pub async fn leave(
+        &self,
+        party: PartyId,
+        conn_id: &str,
+        user: UserId,
+    ) -> Result<Departure, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
         let (left, people, at): (i64, usize, u64) = self
@@ -364,19 +461,32 @@ impl PartyManager {
             .arg(user)
             .invoke_async(&mut conn)
             .await?;
-        Ok(Departure { last_connection: left == 0, people, recorded_at: (at > 0).then_some(at) })
+        Ok(Departure {
+            last_connection: left == 0,
+            people,
+            recorded_at: (at > 0).then_some(at),
+        })
     }
 
     /// Every connection's presence record.
     pub async fn connections(&self, party: PartyId) -> Result<Vec<PresenceEntry>, StoreError> {
         let mut conn = self.conn.clone();
-        let raw: HashMap<String, String> = conn.hgetall(self.keys.party_conns(&party.to_string())).await?;
-        Ok(raw.values().filter_map(|v| serde_json::from_str(v).ok()).collect())
+        let raw: HashMap<String, String> = conn
+            .hgetall(self.keys.party_conns(&party.to_string()))
+            .await?;
+        Ok(raw
+            .values()
+            .filter_map(|v| serde_json::from_str(v).ok())
+            .collect())
     }
 
     /// The first `limit` people watching, one entry per person, in order of arrival, with
     /// current names; and how many people watch in all.
-    pub async fn viewers(&self, party: PartyId, limit: usize) -> Result<(Vec<ViewerSummary>, usize), StoreError> {
+    pub async fn viewers(
+        &self,
+        party: PartyId,
+        limit: usize,
+    ) -> Result<(Vec<ViewerSummary>, usize), StoreError> {
         let mut conn = self.conn.clone();
         let mut entries = self.connections(party).await?;
         entries.sort_by_key(|e| e.since);
@@ -401,19 +511,26 @@ impl PartyManager {
     /// Publishes the viewer list (its first `limit` people) to every node.
     pub async fn publish_viewers(&self, party: PartyId, limit: usize) -> Result<(), StoreError> {
         let (viewers, people) = self.viewers(party, limit).await?;
-        self.publish(party, &ServerMessage::Viewers { viewers, people }.to_json()).await
+        self.publish(party, &ServerMessage::Viewers { viewers, people }.to_json())
+            .await
     }
 
     /// Publishes a frame to every viewer of a party, on every node.
     pub async fn publish(&self, party: PartyId, frame: &str) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        conn.publish::<_, _, ()>(self.keys.events(&party.to_string()), frame).await?;
+        conn.publish::<_, _, ()>(self.keys.events(&party.to_string()), frame)
+            .await?;
         Ok(())
     }
 
     /// Forgets a recorded departure if it is still the one made at `at_ms` (the person did not
     /// come back since); `true` when it was.
-    pub async fn settle_departure(&self, party: PartyId, user: UserId, at_ms: u64) -> Result<bool, StoreError> {
+    pub async fn settle_departure(
+        &self,
+        party: PartyId,
+        user: UserId,
+        at_ms: u64,
+    ) -> Result<bool, StoreError> {
         let mut conn = self.conn.clone();
         let settled: i64 = self
             .settle_departure
@@ -532,7 +649,10 @@ mod tests {
 
     #[test]
     fn party_ids_round_trip() {
-        for id in [PartyId::Video(VideoId(12)), PartyId::Playlist(PlaylistId(3))] {
+        for id in [
+            PartyId::Video(VideoId(12)),
+            PartyId::Playlist(PlaylistId(3)),
+        ] {
             assert_eq!(PartyId::parse(&id.to_string()), Some(id));
         }
         assert_eq!(PartyId::parse("video:x"), None);
@@ -541,7 +661,12 @@ mod tests {
 
     #[test]
     fn the_owner_and_promoted_viewers_may_control_in_promoted_mode() {
-        let mut p = Permissions { mode: ControlMode::Everyone, owner_id: 1, controllers: vec![3], wait_for_everyone: true };
+        let mut p = Permissions {
+            mode: ControlMode::Everyone,
+            owner_id: 1,
+            controllers: vec![3],
+            wait_for_everyone: true,
+        };
         assert!(p.can_control(2));
         p.mode = ControlMode::Promoted;
         assert!(p.can_control(1));

@@ -103,7 +103,10 @@ impl PlaylistsManager {
                     ("created_ms", playlist.created_ms.to_string()),
                 ],
             )
-            .set(self.keys.invite(playlist.invite_key.as_str()), playlist.party().to_string())
+            .set(
+                self.keys.invite(playlist.invite_key.as_str()),
+                playlist.party().to_string(),
+            )
             .zadd(self.keys.user_playlists(owner), id.0, playlist.created_ms)
             .query_async::<()>(&mut conn)
             .await?;
@@ -120,12 +123,21 @@ impl PlaylistsManager {
     }
 
     /// The playlist if `user` owns it; `None` otherwise (others get 404).
-    pub async fn get_owned(&self, user: UserId, id: PlaylistId) -> Result<Option<Playlist>, StoreError> {
+    pub async fn get_owned(
+        &self,
+        user: UserId,
+        id: PlaylistId,
+    ) -> Result<Option<Playlist>, StoreError> {
         Ok(self.get(id).await?.filter(|p| p.owner == user))
     }
 
     /// A page (0-based) of a user's playlists, newest first, with the total.
-    pub async fn list(&self, owner: UserId, page: usize, page_size: usize) -> Result<(Vec<Playlist>, usize), StoreError> {
+    pub async fn list(
+        &self,
+        owner: UserId,
+        page: usize,
+        page_size: usize,
+    ) -> Result<(Vec<Playlist>, usize), StoreError> {
         let mut conn = self.conn.clone();
         let key = self.keys.user_playlists(owner);
         let start = (page * page_size) as isize;
@@ -174,28 +186,49 @@ impl PlaylistsManager {
     /// Tells the playlist's viewers what it holds now.
     async fn publish(&self, playlist: &Playlist) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        let frame = ServerMessage::Playlist { playlist: self.view(playlist).await? }.to_json();
-        conn.publish::<_, _, ()>(self.keys.events(&playlist.party().to_string()), frame).await?;
+        let frame = ServerMessage::Playlist {
+            playlist: self.view(playlist).await?,
+        }
+        .to_json();
+        conn.publish::<_, _, ()>(self.keys.events(&playlist.party().to_string()), frame)
+            .await?;
         Ok(())
     }
 
-    pub async fn rename(&self, playlist: &Playlist, title: &VideoTitle) -> Result<Playlist, StoreError> {
+    pub async fn rename(
+        &self,
+        playlist: &Playlist,
+        title: &VideoTitle,
+    ) -> Result<Playlist, StoreError> {
         let mut conn = self.conn.clone();
-        conn.hset::<_, _, _, ()>(self.keys.playlist(playlist.id.0), "title", title.as_str()).await?;
-        let renamed = Playlist { title: title.as_str().to_owned(), ..playlist.clone() };
+        conn.hset::<_, _, _, ()>(self.keys.playlist(playlist.id.0), "title", title.as_str())
+            .await?;
+        let renamed = Playlist {
+            title: title.as_str().to_owned(),
+            ..playlist.clone()
+        };
         self.publish(&renamed).await?;
         Ok(renamed)
     }
 
     /// Appends an item. The party starts on it when the playlist was empty.
-    pub async fn add_item(&self, playlist: &Playlist, media: &MediaSource, title: &str, max_items: usize) -> Result<PlaylistItem, PlaylistError> {
+    pub async fn add_item(
+        &self,
+        playlist: &Playlist,
+        media: &MediaSource,
+        title: &str,
+        max_items: usize,
+    ) -> Result<PlaylistItem, PlaylistError> {
         let mut conn = self.conn.clone();
         let order = self.keys.playlist_order(playlist.id.0);
         let len: usize = conn.llen(&order).await.map_err(StoreError::from)?;
         if len >= max_items {
             return Err(PlaylistError::Full(max_items));
         }
-        let id: u64 = conn.hincr(self.keys.playlist(playlist.id.0), "next_item", 1).await.map_err(StoreError::from)?;
+        let id: u64 = conn
+            .hincr(self.keys.playlist(playlist.id.0), "next_item", 1)
+            .await
+            .map_err(StoreError::from)?;
         let item = PlaylistItem {
             id,
             kind: media.kind,
@@ -217,9 +250,16 @@ impl PlaylistsManager {
 
     /// Removes an item, and returns the item that followed it (where the party goes if it was
     /// playing the removed one).
-    pub async fn remove_item(&self, playlist: &Playlist, item: u64) -> Result<Option<u64>, PlaylistError> {
+    pub async fn remove_item(
+        &self,
+        playlist: &Playlist,
+        item: u64,
+    ) -> Result<Option<u64>, PlaylistError> {
         let items = self.items(playlist.id).await?;
-        let index = items.iter().position(|i| i.id == item).ok_or(PlaylistError::NoSuchItem)?;
+        let index = items
+            .iter()
+            .position(|i| i.id == item)
+            .ok_or(PlaylistError::NoSuchItem)?;
         let following = items.get(index + 1).map(|i| i.id);
         let mut conn = self.conn.clone();
         redis::pipe()
@@ -234,7 +274,12 @@ impl PlaylistsManager {
     }
 
     /// Moves an item to `index` (0-based; past the end means last).
-    pub async fn move_item(&self, playlist: &Playlist, item: u64, index: usize) -> Result<(), PlaylistError> {
+    pub async fn move_item(
+        &self,
+        playlist: &Playlist,
+        item: u64,
+        index: usize,
+    ) -> Result<(), PlaylistError> {
         let mut conn = self.conn.clone();
         let moved: i64 = self
             .move_item
@@ -251,22 +296,38 @@ impl PlaylistsManager {
         Ok(())
     }
 
-    pub async fn rotate_invite(&self, playlist: &Playlist) -> Result<Option<InviteKey>, StoreError> {
+    pub async fn rotate_invite(
+        &self,
+        playlist: &Playlist,
+    ) -> Result<Option<InviteKey>, StoreError> {
         self.invites.rotate(playlist.party()).await
     }
 
     pub async fn delete(&self, playlist: &Playlist) -> Result<bool, StoreError> {
-        let extra = vec![self.keys.playlist_items(playlist.id.0), self.keys.playlist_order(playlist.id.0)];
+        let extra = vec![
+            self.keys.playlist_items(playlist.id.0),
+            self.keys.playlist_order(playlist.id.0),
+        ];
         self.invites
-            .delete(playlist.party(), self.keys.user_playlists(playlist.owner), extra, CloseReason::PlaylistDeleted)
+            .delete(
+                playlist.party(),
+                self.keys.user_playlists(playlist.owner),
+                extra,
+                CloseReason::PlaylistDeleted,
+            )
             .await
     }
 }
 
 fn from_hash(id: PlaylistId, h: &HashMap<String, String>) -> Result<Playlist, StoreError> {
-    let field = |name: &str| h.get(name).ok_or_else(|| StoreError::Corrupt(format!("playlist {id} has no {name}")));
+    let field = |name: &str| {
+        h.get(name)
+            .ok_or_else(|| StoreError::Corrupt(format!("playlist {id} has no {name}")))
+    };
     let number = |name: &str| -> Result<u64, StoreError> {
-        field(name)?.parse().map_err(|_| StoreError::Corrupt(format!("playlist {id}: bad {name}")))
+        field(name)?
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("playlist {id}: bad {name}")))
     };
     Ok(Playlist {
         id,

@@ -1,8 +1,8 @@
 //! Videos: a user's library, invite keys, renames, rotation and deletion.
 
-use std::collections::HashMap;
 use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
+use std::collections::HashMap;
 
 use super::{now_ms, InvitesManager, Keys, PartyId, StoreError};
 use crate::domain::{InviteKey, MediaKind, MediaSource, UserId, VideoId, VideoTitle};
@@ -149,7 +149,6 @@ impl VideosManager {
         Ok(self.get(id).await?.filter(|v| v.owner == user))
     }
 
-
     /// A page (0-based) of a user's library, newest first.
     pub async fn list(
         &self,
@@ -224,6 +223,13 @@ impl VideosManager {
 
     /// Deletes a video and everything of it; viewers are told. `false` if it was gone.
     pub async fn delete(&self, video: &Video) -> Result<bool, StoreError> {
-        self.invites.delete(video.party(), self.keys.user_videos(video.owner), Vec::new(), CloseReason::VideoDeleted).await
+        self.invites
+            .delete(
+                video.party(),
+                self.keys.user_videos(video.owner),
+                Vec::new(),
+                CloseReason::VideoDeleted,
+            )
+            .await
     }
 }

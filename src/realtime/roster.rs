@@ -20,13 +20,21 @@ pub struct Roster {
 impl Roster {
     /// Starts the node task that publishes changed lists; `limit` people per list.
     pub fn start(party: PartyManager, delay: Duration, limit: usize) -> Arc<Self> {
-        let roster = Arc::new(Self { dirty: Mutex::new(HashSet::new()), wake: Notify::new() });
+        let roster = Arc::new(Self {
+            dirty: Mutex::new(HashSet::new()),
+            wake: Notify::new(),
+        });
         let task = roster.clone();
         tokio::spawn(async move {
             loop {
                 task.wake.notified().await;
                 tokio::time::sleep(delay).await;
-                let parties: Vec<PartyId> = task.dirty.lock().unwrap_or_else(|e| e.into_inner()).drain().collect();
+                let parties: Vec<PartyId> = task
+                    .dirty
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .drain()
+                    .collect();
                 for id in parties {
                     if let Err(err) = party.publish_viewers(id, limit).await {
                         tracing::warn!(error = %err, party = %id, "could not publish the viewer list");
@@ -39,7 +47,10 @@ impl Roster {
 
     /// Marks a party's viewer list as changed.
     pub fn touch(&self, party: PartyId) {
-        self.dirty.lock().unwrap_or_else(|e| e.into_inner()).insert(party);
+        self.dirty
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(party);
         self.wake.notify_one();
     }
 }

@@ -26,9 +26,13 @@ pub enum Command {
     /// Playlists: go to the next item.
     Skip,
     /// Playlists: go to this item.
-    Jump { item: u64 },
+    Jump {
+        item: u64,
+    },
     /// Playlists: a player reached the end of this item.
-    Ended { item: u64 },
+    Ended {
+        item: u64,
+    },
     /// The server: a viewer buffers, hold the party for them.
     Hold,
     /// The server: everyone is ready again, play on.
@@ -116,7 +120,10 @@ impl Command {
 
     /// Whether this command is a viewer controlling playback (and so needs permission).
     pub fn is_control(&self) -> bool {
-        !matches!(self, Self::Duration { .. } | Self::Ended { .. } | Self::Hold | Self::Resume)
+        !matches!(
+            self,
+            Self::Duration { .. } | Self::Ended { .. } | Self::Hold | Self::Resume
+        )
     }
 }
 
@@ -164,9 +171,18 @@ mod tests {
 
     #[test]
     fn script_arguments_are_plain_numbers() {
-        assert_eq!(Command::seek(42_000.0, None).unwrap().script_args(), ("seek", "42000".to_owned()));
-        assert_eq!(Command::Jump { item: 5 }.script_args(), ("jump", "5".to_owned()));
-        assert_eq!(Command::pause(None, None).unwrap().script_args(), ("pause", "-1".to_owned()));
+        assert_eq!(
+            Command::seek(42_000.0, None).unwrap().script_args(),
+            ("seek", "42000".to_owned())
+        );
+        assert_eq!(
+            Command::Jump { item: 5 }.script_args(),
+            ("jump", "5".to_owned())
+        );
+        assert_eq!(
+            Command::pause(None, None).unwrap().script_args(),
+            ("pause", "-1".to_owned())
+        );
         assert!(!Command::Ended { item: 1 }.is_control());
         assert!(Command::Skip.is_control());
     }

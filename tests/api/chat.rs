@@ -25,17 +25,34 @@ async fn chat_is_stored_and_replayed_to_whoever_joins() {
     let (mut a, _) = app.join(&key(&video)).await;
     let (mut b, _) = app.join(&key(&video)).await;
     a.send(json!({"type": "seek", "position_ms": 12000})).await;
-    a.send(json!({"type": "chat", "text": "  <img src=x onerror=alert(1)>  "})).await;
+    a.send(json!({"type": "chat", "text": "  <img src=x onerror=alert(1)>  "}))
+        .await;
     let received = next_user_chat(&mut b).await;
     let message = &received["message"];
-    assert_eq!(message["text"], "<img src=x onerror=alert(1)>", "text stays text, trimmed");
-    assert_eq!(message["position_ms"], 12000, "carries the video position it was written at");
+    assert_eq!(
+        message["text"], "<img src=x onerror=alert(1)>",
+        "text stays text, trimmed"
+    );
+    assert_eq!(
+        message["position_ms"], 12000,
+        "carries the video position it was written at"
+    );
     assert_eq!(message["media"], format!("video:{}", video["id"]));
 
     let (_late, welcome) = app.join(&key(&video)).await;
     let history = welcome["chat"].as_array().unwrap();
-    assert!(history.iter().any(|m| m["text"] == "<img src=x onerror=alert(1)>"), "{history:?}");
-    assert!(history.iter().any(|m| m["kind"] == "system" && m["text"].as_str().unwrap().contains("jumped to 0:12")), "{history:?}");
+    assert!(
+        history
+            .iter()
+            .any(|m| m["text"] == "<img src=x onerror=alert(1)>"),
+        "{history:?}"
+    );
+    assert!(
+        history.iter().any(
+            |m| m["kind"] == "system" && m["text"].as_str().unwrap().contains("jumped to 0:12")
+        ),
+        "{history:?}"
+    );
 }
 
 #[tokio::test]
@@ -48,11 +65,17 @@ async fn the_history_keeps_only_the_last_messages() {
     let video = app.video().await;
     let (mut a, _) = app.join(&key(&video)).await;
     for n in 0..5 {
-        a.send(json!({"type": "chat", "text": format!("message {n}")})).await;
+        a.send(json!({"type": "chat", "text": format!("message {n}")}))
+            .await;
         next_user_chat(&mut a).await;
     }
     let (_b, welcome) = app.join(&key(&video)).await;
-    let texts: Vec<&str> = welcome["chat"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    let texts: Vec<&str> = welcome["chat"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
     assert_eq!(texts.len(), 3);
     assert_eq!(texts.last(), Some(&"message 4"));
 }
@@ -66,17 +89,20 @@ async fn too_long_empty_and_too_fast_messages_get_polite_errors() {
     .await;
     let video = app.video().await;
     let (mut a, _) = app.join(&key(&video)).await;
-    a.send(json!({"type": "chat", "text": "x".repeat(501)})).await;
+    a.send(json!({"type": "chat", "text": "x".repeat(501)}))
+        .await;
     assert_eq!(a.expect("error").await["code"], "chat_too_long");
     a.send(json!({"type": "chat", "text": " \n "})).await;
     assert_eq!(a.expect("error").await["code"], "chat_empty");
-    a.send(json!({"type": "chat", "text": "é".repeat(500)})).await;
+    a.send(json!({"type": "chat", "text": "é".repeat(500)}))
+        .await;
     next_user_chat(&mut a).await;
     for _ in 0..2 {
         a.send(json!({"type": "chat", "text": "hi"})).await;
         next_user_chat(&mut a).await;
     }
-    a.send(json!({"type": "chat", "text": "one too many"})).await;
+    a.send(json!({"type": "chat", "text": "one too many"}))
+        .await;
     loop {
         match a.next().await {
             Received::Json(v) if v["type"] == "error" => {
@@ -84,7 +110,10 @@ async fn too_long_empty_and_too_fast_messages_get_polite_errors() {
                 assert!(v["message"].as_str().unwrap().contains("Wait"));
                 break;
             }
-            Received::Json(v) => assert_ne!(v["message"]["text"], "one too many", "the excess message is not sent"),
+            Received::Json(v) => assert_ne!(
+                v["message"]["text"], "one too many",
+                "the excess message is not sent"
+            ),
             Received::Closed(code) => panic!("disconnected ({code:?}) instead of a polite error"),
         }
     }
@@ -114,11 +143,20 @@ async fn joins_and_control_actions_are_announced_but_a_reload_is_not() {
     b.send(json!({"type": "pause", "position_ms": 0})).await;
     b.send(json!({"type": "play"})).await;
     let line = a.expect("chat").await;
-    assert!(line["message"]["text"].as_str().unwrap().contains(" played from 0:00"), "no join line for a reload: {line}");
+    assert!(
+        line["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains(" played from 0:00"),
+        "no join line for a reload: {line}"
+    );
 
     drop(b);
     let left = a.expect("chat").await;
-    assert!(left["message"]["text"].as_str().unwrap().ends_with(" left"), "{left}");
+    assert!(
+        left["message"]["text"].as_str().unwrap().ends_with(" left"),
+        "{left}"
+    );
 }
 
 #[tokio::test]
@@ -130,7 +168,12 @@ async fn a_new_display_name_shows_at_once_in_the_viewer_list_and_new_messages() 
     b.send(json!({"type": "set_name", "name": "Ana"})).await;
     loop {
         let list = a.expect("viewers").await;
-        if list["viewers"].as_array().unwrap().iter().any(|v| v["name"] == "Ana") {
+        if list["viewers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["name"] == "Ana")
+        {
             break;
         }
     }

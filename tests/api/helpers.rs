@@ -182,9 +182,16 @@ impl TestApp {
     /// The identity cookie of the main test user (`client`), who owns `video()`.
     pub fn owner_cookie(&self) -> String {
         use reqwest::cookie::CookieStore;
-        let header = self.jar.cookies(&self.address.parse().unwrap()).expect("the client has visited a page");
+        let header = self
+            .jar
+            .cookies(&self.address.parse().unwrap())
+            .expect("the client has visited a page");
         let header = header.to_str().unwrap();
-        header.split("; ").find_map(|c| c.strip_prefix("wewatch=")).expect("an identity cookie").to_owned()
+        header
+            .split("; ")
+            .find_map(|c| c.strip_prefix("wewatch="))
+            .expect("an identity cookie")
+            .to_owned()
     }
 
     /// A new guest's identity cookie value.
@@ -315,7 +322,10 @@ impl Viewer {
     pub async fn expect(&mut self, kind: &str) -> Value {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            assert!(tokio::time::Instant::now() < deadline, "no {kind} message in time");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {kind} message in time"
+            );
             match self.next().await {
                 Received::Json(v) if v["type"] == kind => return v,
                 Received::Json(_) => continue,

@@ -23,7 +23,12 @@ async fn state_where(viewer: &mut Viewer, pred: impl Fn(&Value) -> bool) -> Valu
 async fn status_of(app: &TestApp, key: &str, user: u64, status: &str) {
     for _ in 0..200 {
         let (_, welcome) = app.join(key).await;
-        if welcome["viewers"].as_array().unwrap().iter().any(|v| v["user_id"] == user && v["status"] == status) {
+        if welcome["viewers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["user_id"] == user && v["status"] == status)
+        {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -43,13 +48,22 @@ async fn a_buffering_viewer_holds_the_party_until_ready() {
     b.send(json!({"type": "buffering"})).await;
     // The viewer list shows who is buffering, then the party holds.
     let held = state_where(&mut a, |s| s["waiting"] == true).await;
-    status_of(&app, &key(&video), welcome_b["you"]["user_id"].as_u64().unwrap(), "buffering").await;
+    status_of(
+        &app,
+        &key(&video),
+        welcome_b["you"]["user_id"].as_u64().unwrap(),
+        "buffering",
+    )
+    .await;
     assert_eq!(held["paused"], true);
 
     b.send(json!({"type": "ready"})).await;
     let resumed = state_where(&mut a, |s| s["waiting"] == false).await;
     assert_eq!(resumed["paused"], false);
-    assert_eq!(resumed["position_ms"], held["position_ms"], "resumes where it held");
+    assert_eq!(
+        resumed["position_ms"], held["position_ms"],
+        "resumes where it held"
+    );
 }
 
 #[tokio::test]
@@ -64,7 +78,13 @@ async fn a_viewer_stalled_past_the_limit_is_left_behind() {
     state_where(&mut a, |s| s["waiting"] == true).await;
     let resumed = state_where(&mut a, |s| s["waiting"] == false).await;
     assert_eq!(resumed["paused"], false, "the party went on");
-    status_of(&app, &key(&video), welcome_b["you"]["user_id"].as_u64().unwrap(), "left_behind").await;
+    status_of(
+        &app,
+        &key(&video),
+        welcome_b["you"]["user_id"].as_u64().unwrap(),
+        "left_behind",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -87,7 +107,8 @@ async fn without_waiting_a_buffering_viewer_holds_nothing() {
     let app = spawn_app().await;
     let video = app.video().await;
     let (mut host, _) = app.join_as(&key(&video), Some(&app.owner_cookie())).await;
-    host.send(json!({"type": "set_wait", "enabled": false})).await;
+    host.send(json!({"type": "set_wait", "enabled": false}))
+        .await;
     let settings = host.expect("permissions").await;
     assert_eq!(settings["permissions"]["wait_for_everyone"], false);
     let (mut b, _) = app.join(&key(&video)).await;
@@ -106,15 +127,22 @@ async fn out_of_sync_viewers_are_marked_in_the_list() {
     let video = app.video().await;
     let (mut a, _) = app.join(&key(&video)).await;
     let (mut b, welcome_b) = app.join(&key(&video)).await;
-    b.send(json!({"type": "sync_status", "in_sync": false})).await;
+    b.send(json!({"type": "sync_status", "in_sync": false}))
+        .await;
     let user = welcome_b["you"]["user_id"].as_u64().unwrap();
     status_of(&app, &key(&video), user, "out_of_sync").await;
-    b.send(json!({"type": "sync_status", "in_sync": true})).await;
+    b.send(json!({"type": "sync_status", "in_sync": true}))
+        .await;
     status_of(&app, &key(&video), user, "watching").await;
     // The list reaches viewers already there too.
     loop {
         let list = a.expect("viewers").await;
-        if list["viewers"].as_array().unwrap().iter().any(|v| v["user_id"] == user && v["status"] == "watching") {
+        if list["viewers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["user_id"] == user && v["status"] == "watching")
+        {
             break;
         }
     }

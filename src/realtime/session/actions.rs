@@ -4,7 +4,9 @@ use actix_ws::Session;
 
 use super::{internal, send, Connection, Exit, Subject};
 use crate::domain::{DisplayName, VideoTitle};
-use crate::managers::{clean_chat_text, format_position, CommandResult, ControlMode, Posted, ViewerStatus};
+use crate::managers::{
+    clean_chat_text, format_position, CommandResult, ControlMode, Posted, ViewerStatus,
+};
 use crate::realtime::protocol::{ClientMessage, ServerMessage};
 use crate::sync::{Command, PlaybackState};
 
@@ -22,17 +24,36 @@ fn refusal_message(code: &str) -> &'static str {
 }
 
 impl Connection {
-    pub(super) async fn on_message(&mut self, session: &mut Session, message: ClientMessage) -> Result<(), Exit> {
-        let allowed = if message.is_command() { self.commands.try_take() } else { self.messages.try_take() };
+    pub(super) async fn on_message(
+        &mut self,
+        session: &mut Session,
+        message: ClientMessage,
+    ) -> Result<(), Exit> {
+        let allowed = if message.is_command() {
+            self.commands.try_take()
+        } else {
+            self.messages.try_take()
+        };
         if !allowed {
-            return send(session, &ServerMessage::error("rate_limited", "too many messages; wait a moment")).await;
+            return send(
+                session,
+                &ServerMessage::error("rate_limited", "too many messages; wait a moment"),
+            )
+            .await;
         }
         let command = match message {
             ClientMessage::Hello { .. } => {
-                return send(session, &ServerMessage::error("bad_message", "hello was already received")).await
+                return send(
+                    session,
+                    &ServerMessage::error("bad_message", "hello was already received"),
+                )
+                .await
             }
             ClientMessage::Ping { id } => {
-                let pong = ServerMessage::Pong { id, server_ms: self.ctx.managers.clock.now_ms() };
+                let pong = ServerMessage::Pong {
+                    id,
+                    server_ms: self.ctx.managers.clock.now_ms(),
+                };
                 return send(session, &pong).await;
             }
             ClientMessage::Buffering => return self.buffering().await,
@@ -42,8 +63,12 @@ impl Connection {
             ClientMessage::Chat { text } => return self.chat(session, &text).await,
             ClientMessage::SetName { name } => return self.set_name(session, &name).await,
             ClientMessage::ControlMode { mode } => return self.control_mode(session, mode).await,
-            ClientMessage::Promote { user_id } => return self.promote(session, user_id, true).await,
-            ClientMessage::Demote { user_id } => return self.promote(session, user_id, false).await,
+            ClientMessage::Promote { user_id } => {
+                return self.promote(session, user_id, true).await
+            }
+            ClientMessage::Demote { user_id } => {
+                return self.promote(session, user_id, false).await
+            }
             ClientMessage::Play => Ok(Command::Play),
             ClientMessage::Pause { position_ms } => Command::pause(position_ms, None),
             ClientMessage::Seek { position_ms } => Command::seek(position_ms, None),
@@ -63,9 +88,18 @@ impl Connection {
     }
 
     async fn command(&mut self, session: &mut Session, command: Command) -> Result<(), Exit> {
-        let result = self.ctx.managers.party.apply(self.party, command, self.user.id, &self.user.name).await;
+        let result = self
+            .ctx
+            .managers
+            .party
+            .apply(self.party, command, self.user.id, &self.user.name)
+            .await;
         match result {
-            Ok(CommandResult::Applied { changed: did_change, state, frame }) => {
+            Ok(CommandResult::Applied {
+                changed: did_change,
+                state,
+                frame,
+            }) => {
                 if did_change {
                     self.announce(command, &state).await;
                     Ok(())
@@ -89,10 +123,20 @@ impl Connection {
                 };
                 send(session, &ServerMessage::error(code, refusal_message(code))).await
             }
-            Ok(CommandResult::Gone) => Err(Exit::Close { reason: self.subject.deleted(), send_frame: true }),
+            Ok(CommandResult::Gone) => Err(Exit::Close {
+                reason: self.subject.deleted(),
+                send_frame: true,
+            }),
             Err(err) => {
                 tracing::error!(error = ?err, party = %self.party, "command failed");
-                send(session, &ServerMessage::error("internal", "the command could not be applied; try again")).await
+                send(
+                    session,
+                    &ServerMessage::error(
+                        "internal",
+                        "the command could not be applied; try again",
+                    ),
+                )
+                .await
             }
         }
     }
@@ -106,7 +150,9 @@ impl Connection {
             Command::Pause { .. } => format!("{name} paused at {at}"),
             Command::Seek { .. } => format!("{name} jumped to {at}"),
             Command::Rate { rate } => format!("{name} set the speed to {rate}×"),
-            Command::Skip | Command::Jump { .. } => format!("{name} switched to {}", self.item_title(&state.media).await),
+            Command::Skip | Command::Jump { .. } => {
+                format!("{name} switched to {}", self.item_title(&state.media).await)
+            }
             Command::Ended { .. } if state.paused => "The playlist has ended".to_owned(),
             Command::Ended { .. } => format!("Now playing {}", self.item_title(&state.media).await),
             Command::Duration { .. } | Command::Hold | Command::Resume => return,
@@ -115,10 +161,17 @@ impl Connection {
     }
 
     async fn item_title(&self, media: &str) -> String {
-        let Subject::Playlist(playlist) = &self.subject else { return String::from("the video") };
-        let id = media.strip_prefix("item:").and_then(|i| i.parse::<u64>().ok());
+        let Subject::Playlist(playlist) = &self.subject else {
+            return String::from("the video");
+        };
+        let id = media
+            .strip_prefix("item:")
+            .and_then(|i| i.parse::<u64>().ok());
         match self.ctx.managers.playlists.items(playlist.id).await {
-            Ok(items) => items.into_iter().find(|i| Some(i.id) == id).map(|i| format!("“{}”", i.title)),
+            Ok(items) => items
+                .into_iter()
+                .find(|i| Some(i.id) == id)
+                .map(|i| format!("“{}”", i.title)),
             Err(_) => None,
         }
         .unwrap_or_else(|| "the next item".into())
@@ -127,7 +180,10 @@ impl Connection {
     /// Stores this connection's presence record and republishes the viewer list.
     pub(super) async fn publish_entry(&mut self) -> Result<(), Exit> {
         let party = &self.ctx.managers.party;
-        party.update_presence(self.party, &self.conn_id, &self.entry).await.map_err(|e| internal(e, "status"))?;
+        party
+            .update_presence(self.party, &self.conn_id, &self.entry)
+            .await
+            .map_err(|e| internal(e, "status"))?;
         self.ctx.roster.touch(self.party);
         Ok(())
     }
@@ -166,7 +222,11 @@ impl Connection {
         }
         self.entry.left_behind = true;
         self.publish_entry().await?;
-        self.system_line(&format!("{} is still loading; the party goes on without them", self.user.name)).await;
+        self.system_line(&format!(
+            "{} is still loading; the party goes on without them",
+            self.user.name
+        ))
+        .await;
         self.resume_if_all_ready().await;
         Ok(())
     }
@@ -181,7 +241,12 @@ impl Connection {
 
     /// A command the server issues on the party's behalf; failures are logged.
     pub(super) async fn server_command(&self, command: Command) {
-        let result = self.ctx.managers.party.apply(self.party, command, 0, &self.user.name).await;
+        let result = self
+            .ctx
+            .managers
+            .party
+            .apply(self.party, command, 0, &self.user.name)
+            .await;
         if let Err(err) = result {
             tracing::warn!(error = %err, party = %self.party, ?command, "server command failed");
         }
@@ -190,7 +255,9 @@ impl Connection {
     /// Resumes a waiting party once no connection holds it any more.
     pub(super) async fn resume_if_all_ready(&self) {
         match self.ctx.managers.party.connections(self.party).await {
-            Ok(connections) if !connections.iter().any(|c| c.holds_party()) => self.server_command(Command::Resume).await,
+            Ok(connections) if !connections.iter().any(|c| c.holds_party()) => {
+                self.server_command(Command::Resume).await
+            }
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, party = %self.party, "cannot read presence"),
         }
@@ -200,7 +267,12 @@ impl Connection {
         if !self.owner_only(session).await? {
             return Ok(());
         }
-        self.ctx.managers.party.set_wait(self.party, enabled).await.map_err(|e| internal(e, "wait"))?;
+        self.ctx
+            .managers
+            .party
+            .set_wait(self.party, enabled)
+            .await
+            .map_err(|e| internal(e, "wait"))?;
         if !enabled {
             self.server_command(Command::Resume).await;
         }
@@ -210,18 +282,34 @@ impl Connection {
     async fn chat(&mut self, session: &mut Session, text: &str) -> Result<(), Exit> {
         let text = match clean_chat_text(text, self.ctx.chat.max_chars) {
             Ok(text) => text,
-            Err(err) => return send(session, &ServerMessage::error(err.code(), err.to_string())).await,
+            Err(err) => {
+                return send(session, &ServerMessage::error(err.code(), err.to_string())).await
+            }
         };
-        match self.ctx.managers.chat.post(self.party, self.user.id, &self.user.name, &text).await {
+        match self
+            .ctx
+            .managers
+            .chat
+            .post(self.party, self.user.id, &self.user.name, &text)
+            .await
+        {
             Ok(Posted::Sent(_)) => Ok(()),
             Ok(Posted::RateLimited(wait)) => {
-                let message = format!("You are sending messages quickly. Wait {wait} s, then try again.");
+                let message =
+                    format!("You are sending messages quickly. Wait {wait} s, then try again.");
                 send(session, &ServerMessage::error("chat_rate_limited", message)).await
             }
-            Ok(Posted::Gone) => Err(Exit::Close { reason: self.subject.deleted(), send_frame: true }),
+            Ok(Posted::Gone) => Err(Exit::Close {
+                reason: self.subject.deleted(),
+                send_frame: true,
+            }),
             Err(err) => {
                 tracing::error!(error = ?err, "chat failed");
-                send(session, &ServerMessage::error("internal", "the message could not be sent; try again")).await
+                send(
+                    session,
+                    &ServerMessage::error("internal", "the message could not be sent; try again"),
+                )
+                .await
             }
         }
     }
@@ -229,13 +317,27 @@ impl Connection {
     async fn set_name(&mut self, session: &mut Session, name: &str) -> Result<(), Exit> {
         let name = match DisplayName::parse(name) {
             Ok(name) => name,
-            Err(err) => return send(session, &ServerMessage::error("invalid_name", err.to_string())).await,
+            Err(err) => {
+                return send(
+                    session,
+                    &ServerMessage::error("invalid_name", err.to_string()),
+                )
+                .await
+            }
         };
         let managers = self.ctx.managers.clone();
-        managers.users.set_name(self.user.id, &name).await.map_err(|e| internal(e, "name"))?;
+        managers
+            .users
+            .set_name(self.user.id, &name)
+            .await
+            .map_err(|e| internal(e, "name"))?;
         self.user.name = name.into_string();
         self.entry.name = self.user.name.clone();
-        managers.party.update_presence(self.party, &self.conn_id, &self.entry).await.map_err(|e| internal(e, "name"))?;
+        managers
+            .party
+            .update_presence(self.party, &self.conn_id, &self.entry)
+            .await
+            .map_err(|e| internal(e, "name"))?;
         self.ctx.roster.touch(self.party);
         Ok(())
     }
@@ -244,7 +346,14 @@ impl Connection {
         if self.user.id == self.subject.owner() {
             return Ok(true);
         }
-        send(session, &ServerMessage::error("not_owner", "Only the host can change who may control playback.")).await?;
+        send(
+            session,
+            &ServerMessage::error(
+                "not_owner",
+                "Only the host can change who may control playback.",
+            ),
+        )
+        .await?;
         Ok(false)
     }
 
@@ -252,26 +361,55 @@ impl Connection {
         if !self.owner_only(session).await? {
             return Ok(());
         }
-        self.ctx.managers.party.set_mode(self.party, mode).await.map_err(|e| internal(e, "mode"))?;
+        self.ctx
+            .managers
+            .party
+            .set_mode(self.party, mode)
+            .await
+            .map_err(|e| internal(e, "mode"))?;
         let line = match mode {
             ControlMode::Everyone => format!("{} let everyone control playback", self.user.name),
-            ControlMode::Promoted => format!("{} now controls playback with the viewers they promote", self.user.name),
+            ControlMode::Promoted => format!(
+                "{} now controls playback with the viewers they promote",
+                self.user.name
+            ),
         };
         self.system_line(&line).await;
         Ok(())
     }
 
-    async fn promote(&mut self, session: &mut Session, user: u64, promoted: bool) -> Result<(), Exit> {
+    async fn promote(
+        &mut self,
+        session: &mut Session,
+        user: u64,
+        promoted: bool,
+    ) -> Result<(), Exit> {
         if !self.owner_only(session).await? {
             return Ok(());
         }
-        self.ctx.managers.party.set_controller(self.party, user, promoted).await.map_err(|e| internal(e, "promote"))
+        self.ctx
+            .managers
+            .party
+            .set_controller(self.party, user, promoted)
+            .await
+            .map_err(|e| internal(e, "promote"))
     }
 
     async fn adopt_title(&mut self, title: Option<&str>) {
-        let Subject::Video(video) = &self.subject else { return };
-        let Some(title) = title.and_then(|t| VideoTitle::parse(t, self.ctx.max_title_chars).ok()) else { return };
-        match self.ctx.managers.videos.adopt_player_title(video, &title).await {
+        let Subject::Video(video) = &self.subject else {
+            return;
+        };
+        let Some(title) = title.and_then(|t| VideoTitle::parse(t, self.ctx.max_title_chars).ok())
+        else {
+            return;
+        };
+        match self
+            .ctx
+            .managers
+            .videos
+            .adopt_player_title(video, &title)
+            .await
+        {
             Ok(Some(video)) => self.subject = Subject::Video(video),
             Ok(None) => {}
             Err(err) => tracing::warn!(error = ?err, "could not store the player's title"),

@@ -13,29 +13,64 @@ impl Connection {
     /// Records presence, sends `welcome`, tells the party.
     pub(super) async fn arrive(&mut self, session: &mut Session) -> Result<(), Exit> {
         let managers = self.ctx.managers.clone();
-        let gone = || Exit::Close { reason: self.subject.deleted(), send_frame: true };
-        let joined = managers.party.join(self.party, &self.conn_id, &self.entry).await;
+        let gone = || Exit::Close {
+            reason: self.subject.deleted(),
+            send_frame: true,
+        };
+        let joined = managers
+            .party
+            .join(self.party, &self.conn_id, &self.entry)
+            .await;
         let Some(arrival) = joined.map_err(|e| internal(e, "join"))? else {
             return Err(gone());
         };
-        let Some(state) = managers.party.state(self.party).await.map_err(|e| internal(e, "state"))? else {
+        let Some(state) = managers
+            .party
+            .state(self.party)
+            .await
+            .map_err(|e| internal(e, "state"))?
+        else {
             return Err(gone());
         };
-        let Some(permissions) = managers.party.permissions(self.party).await.map_err(|e| internal(e, "permissions"))?
+        let Some(permissions) = managers
+            .party
+            .permissions(self.party)
+            .await
+            .map_err(|e| internal(e, "permissions"))?
         else {
             return Err(gone());
         };
         let limit = self.ctx.settings.viewer_list_max;
-        let (viewers, people) = managers.party.viewers(self.party, limit).await.map_err(|e| internal(e, "viewers"))?;
-        let chat = managers.chat.history(self.party).await.map_err(|e| internal(e, "chat"))?;
+        let (viewers, people) = managers
+            .party
+            .viewers(self.party, limit)
+            .await
+            .map_err(|e| internal(e, "viewers"))?;
+        let chat = managers
+            .chat
+            .history(self.party)
+            .await
+            .map_err(|e| internal(e, "chat"))?;
         let (video, playlist) = match &self.subject {
             Subject::Video(v) => (Some(v.info()), None),
-            Subject::Playlist(p) => (None, Some(managers.playlists.view(p).await.map_err(|e| internal(e, "playlist"))?)),
+            Subject::Playlist(p) => (
+                None,
+                Some(
+                    managers
+                        .playlists
+                        .view(p)
+                        .await
+                        .map_err(|e| internal(e, "playlist"))?,
+                ),
+            ),
         };
         let welcome = ServerMessage::Welcome {
             protocol: PROTOCOL_VERSION,
             conn_id: self.conn_id.clone(),
-            you: You { user_id: self.user.id, name: self.user.name.clone() },
+            you: You {
+                user_id: self.user.id,
+                name: self.user.name.clone(),
+            },
             can_control: permissions.can_control(self.user.id),
             server_ms: managers.clock.now_ms(),
             state,
@@ -48,8 +83,12 @@ impl Connection {
         };
         send(session, &welcome).await?;
         self.ctx.roster.touch(self.party);
-        if arrival.first_connection && !arrival.returning && arrival.people <= self.ctx.chat.announce_max_people {
-            self.system_line(&format!("{} joined", self.user.name)).await;
+        if arrival.first_connection
+            && !arrival.returning
+            && arrival.people <= self.ctx.chat.announce_max_people
+        {
+            self.system_line(&format!("{} joined", self.user.name))
+                .await;
         }
         Ok(())
     }
@@ -59,7 +98,11 @@ impl Connection {
     pub(super) async fn depart(&mut self) {
         let managers = self.ctx.managers.clone();
         let party = self.party;
-        let departure = match managers.party.leave(party, &self.conn_id, self.user.id).await {
+        let departure = match managers
+            .party
+            .leave(party, &self.conn_id, self.user.id)
+            .await
+        {
             Ok(departure) => departure,
             Err(err) => {
                 tracing::warn!(error = %err, %party, "could not remove presence");
@@ -71,7 +114,9 @@ impl Connection {
             // The party may have been waiting for this connection alone.
             self.resume_if_all_ready().await;
         }
-        let Some(at) = departure.recorded_at else { return };
+        let Some(at) = departure.recorded_at else {
+            return;
+        };
         if departure.people >= self.ctx.chat.announce_max_people {
             return;
         }
@@ -80,7 +125,10 @@ impl Connection {
         actix_web::rt::spawn(async move {
             tokio::time::sleep(grace).await;
             // Still the same departure on record: the person did not come back.
-            if matches!(managers.party.settle_departure(party, user, at).await, Ok(true)) {
+            if matches!(
+                managers.party.settle_departure(party, user, at).await,
+                Ok(true)
+            ) {
                 let _ = managers.chat.system(party, &format!("{name} left")).await;
             }
         });

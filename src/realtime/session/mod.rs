@@ -25,7 +25,9 @@ use super::protocol::{ClientMessage, CloseReason, ParseError, ServerMessage, PRO
 use super::{Event, Hub};
 use crate::config::{ChatSettings, RealtimeSettings};
 use crate::domain::UserId;
-use crate::managers::{Managers, PartyId, Playlist, PresenceEntry, StoreError, User, Video, ViewerStatus};
+use crate::managers::{
+    Managers, PartyId, Playlist, PresenceEntry, StoreError, User, Video, ViewerStatus,
+};
 
 /// Everything a session needs from the application.
 #[derive(Clone)]
@@ -79,18 +81,31 @@ enum Exit {
     /// The client closed or vanished; nothing more to send.
     Gone,
     /// Close the connection with this reason (after sending its `closed` frame if asked).
-    Close { reason: CloseReason, send_frame: bool },
+    Close {
+        reason: CloseReason,
+        send_frame: bool,
+    },
 }
 
 /// Runs a connection to its end.
-pub async fn run(ctx: SessionContext, mut session: Session, stream: AggregatedMessageStream, user: User, subject: Option<Subject>) {
+pub async fn run(
+    ctx: SessionContext,
+    mut session: Session,
+    stream: AggregatedMessageStream,
+    user: User,
+    subject: Option<Subject>,
+) {
     let mut stream = stream;
     let Some(subject) = subject else {
         close(session, CloseReason::InviteInvalid, true).await;
         return;
     };
     let exit = match await_hello(&ctx, &mut session, &mut stream).await {
-        Ok(()) => Connection::new(ctx.clone(), user, subject).serve(&mut session, &mut stream).await,
+        Ok(()) => {
+            Connection::new(ctx.clone(), user, subject)
+                .serve(&mut session, &mut stream)
+                .await
+        }
         Err(exit) => exit,
     };
     if let Exit::Close { reason, send_frame } = exit {
@@ -107,15 +122,27 @@ async fn close(mut session: Session, reason: CloseReason, send_frame: bool) {
         CloseReason::FrameTooLarge => CloseCode::Size,
         other => CloseCode::Other(other.code()),
     };
-    let _ = session.close(Some(actix_ws::CloseReason { code, description: Some(format!("{reason:?}")) })).await;
+    let _ = session
+        .close(Some(actix_ws::CloseReason {
+            code,
+            description: Some(format!("{reason:?}")),
+        }))
+        .await;
 }
 
 async fn send(session: &mut Session, message: &ServerMessage) -> Result<(), Exit> {
-    session.text(message.to_json()).await.map_err(|_| Exit::Gone)
+    session
+        .text(message.to_json())
+        .await
+        .map_err(|_| Exit::Gone)
 }
 
 /// Waits for `hello`, answering anything else with `hello_required`.
-async fn await_hello(ctx: &SessionContext, session: &mut Session, stream: &mut AggregatedMessageStream) -> Result<(), Exit> {
+async fn await_hello(
+    ctx: &SessionContext,
+    session: &mut Session,
+    stream: &mut AggregatedMessageStream,
+) -> Result<(), Exit> {
     let deadline = tokio::time::sleep(Duration::from_secs(ctx.settings.hello_timeout_secs));
     tokio::pin!(deadline);
     let refuse = ServerMessage::error("hello_required", "send hello first");
@@ -143,7 +170,10 @@ async fn await_hello(ctx: &SessionContext, session: &mut Session, stream: &mut A
 
 fn protocol_error(err: actix_ws::ProtocolError) -> Exit {
     match err {
-        actix_ws::ProtocolError::Overflow => Exit::Close { reason: CloseReason::FrameTooLarge, send_frame: false },
+        actix_ws::ProtocolError::Overflow => Exit::Close {
+            reason: CloseReason::FrameTooLarge,
+            send_frame: false,
+        },
         _ => Exit::Gone,
     }
 }
@@ -248,28 +278,49 @@ impl Connection {
     /// Rereads state and viewers after events may have been missed.
     async fn resync(&mut self, session: &mut Session) -> Result<(), Exit> {
         let party = &self.ctx.managers.party;
-        let Some(state) = party.state(self.party).await.map_err(|e| internal(e, "state"))? else {
-            return Err(Exit::Close { reason: self.subject.deleted(), send_frame: true });
+        let Some(state) = party
+            .state(self.party)
+            .await
+            .map_err(|e| internal(e, "state"))?
+        else {
+            return Err(Exit::Close {
+                reason: self.subject.deleted(),
+                send_frame: true,
+            });
         };
         let limit = self.ctx.settings.viewer_list_max;
-        let (viewers, people) = party.viewers(self.party, limit).await.map_err(|e| internal(e, "viewers"))?;
+        let (viewers, people) = party
+            .viewers(self.party, limit)
+            .await
+            .map_err(|e| internal(e, "viewers"))?;
         send(session, &ServerMessage::State { state }).await?;
         send(session, &ServerMessage::Viewers { viewers, people }).await
     }
 
-    async fn on_event(&mut self, session: &mut Session, event: Result<Event, RecvError>) -> Result<(), Exit> {
+    async fn on_event(
+        &mut self,
+        session: &mut Session,
+        event: Result<Event, RecvError>,
+    ) -> Result<(), Exit> {
         match event {
             Ok(Event::Frame(frame)) => session.text(frame).await.map_err(|_| Exit::Gone),
             Ok(Event::Close { frame, reason }) => {
                 let _ = session.text(frame).await;
-                Err(Exit::Close { reason, send_frame: false })
+                Err(Exit::Close {
+                    reason,
+                    send_frame: false,
+                })
             }
             Ok(Event::Resync) | Err(RecvError::Lagged(_)) => self.resync(session).await,
             Err(RecvError::Closed) => Err(Exit::Gone),
         }
     }
 
-    async fn on_frame(&mut self, session: &mut Session, frame: AggregatedMessage) -> Result<(), Exit> {
+    async fn on_frame(
+        &mut self,
+        session: &mut Session,
+        frame: AggregatedMessage,
+    ) -> Result<(), Exit> {
         self.last_seen = Instant::now();
         match frame {
             AggregatedMessage::Text(text) => {
@@ -281,13 +332,23 @@ impl Connection {
                 match ClientMessage::parse(&text) {
                     Ok(message) => self.on_message(session, message).await,
                     Err(ParseError::UnknownType) => {
-                        send(session, &ServerMessage::error("unknown_type", "unknown message type")).await
+                        send(
+                            session,
+                            &ServerMessage::error("unknown_type", "unknown message type"),
+                        )
+                        .await
                     }
-                    Err(ParseError::BadMessage(why)) => send(session, &ServerMessage::error("bad_message", why)).await,
+                    Err(ParseError::BadMessage(why)) => {
+                        send(session, &ServerMessage::error("bad_message", why)).await
+                    }
                 }
             }
             AggregatedMessage::Binary(_) => {
-                send(session, &ServerMessage::error("binary_not_supported", "send JSON text frames")).await
+                send(
+                    session,
+                    &ServerMessage::error("binary_not_supported", "send JSON text frames"),
+                )
+                .await
             }
             AggregatedMessage::Ping(bytes) => session.pong(&bytes).await.map_err(|_| Exit::Gone),
             AggregatedMessage::Pong(_) => Ok(()),
