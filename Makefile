@@ -19,7 +19,7 @@ define ensure
 	fi
 endef
 
-.PHONY: help init deps deps-test redis redis-stop run build test test-rust test-js e2e check fmt clean
+.PHONY: help init deps deps-test redis redis-stop run build bench bench-sync test test-rust test-js e2e check fmt clean
 
 help: ## List the targets
 	@awk -F':.*## ' '/^[a-z0-9-]+:.*## / { printf "  make %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -50,6 +50,15 @@ redis-stop: ## Stop the local Redis (it saves first)
 
 build: ## Build the server (release)
 	$(CARGO) build --release --bin wewatch
+
+bench: deps ## Load generator: every scenario against a private Redis and the release server (BENCH_ARGS=--help)
+	$(CARGO) build --release --bin wewatch --bin wewatch-load
+	./target/release/wewatch-load $(BENCH_ARGS)
+
+bench-sync: deps-test ## Sync benchmark: Chromium viewers, delaying proxies, skewed clocks (SYNC_ARGS=--help)
+	$(CARGO) build --release --bin wewatch --bin wewatch-delay-proxy
+	WEWATCH_BIN=target/release/wewatch WEWATCH_PROXY_BIN=target/release/wewatch-delay-proxy \
+	  node e2e/sync/bench.mjs $(SYNC_ARGS)
 
 run: deps redis build ## Start Redis if needed and serve on the port in server.toml (Ctrl-C stops)
 	./target/release/wewatch

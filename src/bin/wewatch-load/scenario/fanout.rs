@@ -1,0 +1,228 @@
+//! Fan-out: one party of N viewers; one of them alternates play and pause, each
+//! command sent once every viewer has the previous one's `state`. Measures command → each
+//! viewer's `state` (matched by `seq`).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::Bench;
+use crate::args::Options;
+use crate::crowd::{join_all, Crowd};
+use crate::stats::{ms, percentile, Summary, Table};
+use crate::system;
+use crate::viewer::{lock, Order, Plan, Probe, Tally};
+
+pub const DEFAULT_SIZES: &[usize] = &[10, 100, 1_000, 10_000];
+/// Longest wait for every viewer to have a command's `state` before the next command.
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pause between one command's last receipt and the next command.
+const GAP: Duration = Duration::from_millis(10);
+
+pub async fn run(bench: &mut Bench, opts: &Options) -> Result<(), String> {
+    let requested = opts.sizes.clone().unwrap_or_else(|| DEFAULT_SIZES.to_vec());
+    let (sizes, notes) = super::idle::fit(&requested, bench.capacity);
+    let mut table = Table::new(
+        &format!(
+            "Fan-out: command → state, {} commands per party (ms)",
+            opts.commands
+        ),
+        &[
+            "viewers",
+            "people",
+            "joined",
+            "sent",
+            "last p50",
+            "last p99",
+            "last max",
+            "median p50",
+            "median p99",
+            "median max",
+            "lost",
+            "errors",
+        ],
+    );
+    let mut rows = Vec::new();
+    for n in sizes {
+        let row = one_party(bench, opts, n).await?;
+        let (last, median) = (&row["last_viewer_ms"], &row["median_viewer_ms"]);
+        let f = |v: &serde_json::Value, k: &str| ms(v[k].as_f64().unwrap_or(f64::NAN));
+        table.row(vec![
+            n.to_string(),
+            row["people"].to_string(),
+            row["joined"].to_string(),
+            row["commands_sent"].to_string(),
+            f(last, "p50_ms"),
+            f(last, "p99_ms"),
+            f(last, "max_ms"),
+            f(median, "p50_ms"),
+            f(median, "p99_ms"),
+            f(median, "max_ms"),
+            row["lost"].to_string(),
+            row["error_frames"].to_string(),
+        ]);
+        println!("{}", table.render());
+        rows.push(row);
+    }
+    for note in &notes {
+        println!("note: {note}");
+    }
+    bench.write_report(
+        &opts.out,
+        "fanout",
+        json!({
+            "commands": opts.commands,
+            "receipt_timeout_secs": RECEIPT_TIMEOUT.as_secs(),
+            "gap_ms": GAP.as_millis() as u64,
+            "rows": rows,
+            "notes": notes,
+            "table": table.render(),
+        }),
+    )
+}
+
+async fn one_party(
+    bench: &mut Bench,
+    opts: &Options,
+    n: usize,
+) -> Result<serde_json::Value, String> {
+    let commands = opts.commands;
+    let invite = bench.parties(1).await?.remove(0);
+    let people = bench.identities(n.min(opts.people).max(1)).await?;
+    let tally = Arc::new(Tally::new(commands));
+    // Any viewer may end up the controller: the last one still connected once all joined.
+    let mut senders = Vec::with_capacity(n);
+    let plans: Vec<Plan> = (0..n)
+        .map(|i| {
+            let (orders, rx) = mpsc::unbounded_channel();
+            senders.push(orders);
+            Plan {
+                invite: invite.clone(),
+                cookie: Some(people[i % people.len()].clone()),
+                local: system::client_address(i),
+                probe: Arc::new(Probe::default()),
+                orders: Some(rx),
+                tally: Some(tally.clone()),
+            }
+        })
+        .collect();
+    let mut crowd = Crowd::default();
+    let joins = join_all(
+        bench.server,
+        plans,
+        &mut crowd,
+        bench.clock,
+        opts.join_budget(),
+    )
+    .await;
+    let settle_secs = bench.settle().await;
+    let base = crowd
+        .probes
+        .iter()
+        .map(|p| p.welcome_seq.load(Ordering::Relaxed))
+        .max()
+        .unwrap_or(0);
+    tally.base.store(base, Ordering::Relaxed);
+    let controller = (0..n)
+        .rev()
+        .find(|&i| !crowd.probes[i].closed.load(Ordering::Acquire))
+        .unwrap_or(n - 1);
+    let orders = senders.swap_remove(controller);
+    drop(senders);
+    let mut timeouts = 0;
+    let started = Instant::now();
+    let meter = bench.cpu_meter();
+    for k in 0..commands {
+        let target = crowd.open() as u32;
+        tally.viewers.store(target, Ordering::Relaxed);
+        if orders.send((k as u64, Order::nth(k as u64))).is_err() {
+            break;
+        }
+        let deadline = tokio::time::Instant::now() + RECEIPT_TIMEOUT;
+        while tally.count(k) < target {
+            if tokio::time::timeout_at(deadline, tally.done.notified())
+                .await
+                .is_err()
+            {
+                timeouts += 1;
+                break;
+            }
+        }
+        tokio::time::sleep(GAP).await;
+    }
+    let run_secs = started.elapsed().as_secs_f64();
+    let cpu = meter.percent();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Latency of every viewer for every command.
+    let mut sent_at = vec![None; commands];
+    for &(k, at) in lock(&crowd.probes[controller].sent).iter() {
+        sent_at[k as usize] = Some(at);
+    }
+    let mut per_command: Vec<Vec<u64>> = vec![Vec::new(); commands];
+    for probe in &crowd.probes {
+        let mut newest = base;
+        for &(seq, at) in lock(&probe.states).iter() {
+            // A resync may repeat a state already seen; count each seq once.
+            if seq <= newest || seq > base + commands as u64 {
+                continue;
+            }
+            newest = seq;
+            let k = (seq - base - 1) as usize;
+            if let Some(sent) = sent_at[k] {
+                per_command[k].push(at.saturating_sub(sent));
+            }
+        }
+    }
+    let sent = sent_at.iter().flatten().count();
+    let mut last = Vec::new();
+    let mut median = Vec::new();
+    let mut lost = 0;
+    for (k, lat) in per_command.iter_mut().enumerate() {
+        if sent_at[k].is_none() {
+            continue;
+        }
+        lost += joins.joined.saturating_sub(lat.len());
+        if lat.is_empty() {
+            continue;
+        }
+        lat.sort_unstable();
+        last.push(*lat.last().unwrap_or(&0));
+        median.push(percentile(lat, 0.5));
+    }
+    let error_frames: u64 = crowd
+        .probes
+        .iter()
+        .map(|p| p.errors.load(Ordering::Relaxed))
+        .sum();
+    let open_at_end = crowd.open();
+    let endings = crowd.endings();
+    let left = crowd.probes.len();
+    crowd.close();
+    let leave_settle_secs = bench.settle_after_leave(left).await;
+    Ok(json!({
+        "viewers": n,
+        "people": people.len(),
+        "joined": joins.joined,
+        "join_errors": joins.errors,
+        "connect_ms": joins.connect,
+        "join_wall_secs": joins.wall_secs,
+        "join_settle_secs": settle_secs,
+        "commands_sent": sent,
+        "run_secs": run_secs,
+        "last_viewer_ms_each": last.iter().map(|ns| (*ns as f64 / 1e4).round() / 100.0).collect::<Vec<_>>(),
+        "last_viewer_ms": Summary::of(&mut last),
+        "median_viewer_ms": Summary::of(&mut median),
+        "lost": lost,
+        "receipt_timeouts": timeouts,
+        "error_frames": error_frames,
+        "open_at_end": open_at_end,
+        "ended": endings,
+        "cpu_percent": cpu,
+        "leave_settle_secs": leave_settle_secs,
+        "load_average": system::load_average(),
+    }))
+}
