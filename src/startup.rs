@@ -151,7 +151,9 @@ impl Application {
             0 => server,
             n => server.workers(n),
         };
+        // Party events are small frames that must leave at once: no Nagle batching.
         let server = server
+            .tcp_nodelay(true)
             .disable_signals()
             .shutdown_timeout(settings.server.shutdown_timeout_secs)
             .run();
