@@ -4,11 +4,11 @@
 
 /** Tuning for ClockSync; every field may be overridden. */
 export const CLOCK_DEFAULTS = Object.freeze({
-  windowSize: 12, // recent samples kept; older ones age out so a drifting clock is followed
-  bestOf: 3, // the estimate is the median offset of this many lowest-RTT samples
-  fastSamples: 6, // samples taken quickly right after connecting
-  fastDelayMs: 250,
-  slowDelayMs: 3000,
+  windowSize: 30, // recent samples kept; older ones age out so a drifting clock is followed
+  bestOf: 3, // when the samples' bounds contradict, the median offset of this many lowest-RTT samples
+  fastSamples: 8, // samples taken quickly right after connecting
+  fastDelayMs: 150,
+  slowDelayMs: 1000,
 });
 
 export class ClockSync {
@@ -49,6 +49,17 @@ export class ClockSync {
   /** Server time minus local time, or null before any reading. */
   offset() {
     if (this.samples.length === 0) return this.provisionalOffset;
+    // Each sample bounds the offset: the server read its clock after t0 and before t1, so
+    // offset ∈ [serverMs − t1, serverMs − t0]. The intersection of all bounds keeps the
+    // shortest delay seen in each direction separately, tighter than any one sample.
+    let lo = -Infinity;
+    let hi = Infinity;
+    for (const s of this.samples) {
+      lo = Math.max(lo, s.offset - s.rtt / 2);
+      hi = Math.min(hi, s.offset + s.rtt / 2);
+    }
+    if (lo <= hi) return (lo + hi) / 2;
+    // Bounds that contradict each other (a clock stepped, or drifted across the window).
     const best = [...this.samples].sort((a, b) => a.rtt - b.rtt).slice(0, this.tuning.bestOf);
     return median(best.map((s) => s.offset));
   }

@@ -3,12 +3,12 @@
 
 /** Tuning for driftAction; player adapters with coarse controls pass their own. */
 export const DRIFT_DEFAULTS = Object.freeze({
-  deadBandMs: 30, // errors this small are below what viewers can notice: leave them
-  settleMs: 10, // once nudging, keep going until this close, so the error does not park at the band's edge
-  pausedToleranceMs: 15, // a paused frame this close is the same frame
-  seekThresholdMs: 1000, // beyond this a rate nudge would take too long: seek
-  maxNudge: 0.1, // playbackRate stays within (1 ± maxNudge) × rate; 0 disables nudging
-  correctionMs: 1500, // a nudge aims to close the error over this long
+  deadBandMs: 10, // errors this small are left alone (a frame is 33 ms)
+  settleMs: 2, // once nudging, keep going until this close, so the error does not park at the band's edge
+  pausedToleranceMs: 0.01, // paused players, the pausing one too, rest on exactly the same position (the same frame)
+  seekThresholdMs: 120, // beyond this a rate nudge (≥ 5× the error in time) would take too long: seek
+  maxNudge: 0.2, // playbackRate stays within (1 ± maxNudge) × rate; 0 disables nudging
+  correctionMs: 600, // a nudge aims to close the error over this long
 });
 
 /**
@@ -51,10 +51,10 @@ export function driftAction(input, policy = DRIFT_DEFAULTS) {
  * can aim ahead by that much.
  */
 export class SeekLatency {
-  constructor({ alpha = 0.3, maxMs = 3000 } = {}) {
+  constructor({ alpha = 0.3, maxMs = 3000, initialMs = null } = {}) {
     this.alpha = alpha;
     this.maxMs = maxMs; // a seek that stalled on the network says nothing about the next one
-    this.value = null;
+    this.value = initialMs; // a prior, which measurements then move like any earlier estimate
   }
 
   /** Folds in one measured seek duration (ms). */
@@ -64,7 +64,7 @@ export class SeekLatency {
     this.value = this.value == null ? sample : this.value + this.alpha * (sample - this.value);
   }
 
-  /** Current estimate in ms (0 before any seek was measured). */
+  /** Current estimate in ms (the prior, or 0 without one, before any seek was measured). */
   estimate() {
     return this.value ?? 0;
   }

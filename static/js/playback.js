@@ -17,7 +17,14 @@ const IN_SYNC_MS = 100;
 // After a seek while playing, the player is left alone this long before its landing error
 // is read: a player resumes in steps (seeked, decoding, moving) and only then shows what the
 // seek really cost.
-const SEEK_SETTLE_MS = 500;
+const SEEK_SETTLE_MS = 300;
+// What a player costs before the first measurement: from play() to moving, and from a seek
+// to moving again. Chromium here: 60–100 ms and 50–200 ms.
+const START_LATENCY_PRIOR_MS = 80;
+const SEEK_LATENCY_PRIOR_MS = 80;
+// While a seek is under way the player is looked at this often, so a scheduled start that
+// waits for it is not a whole tick late.
+const SEEK_POLL_MS = 20;
 // A player that ended before the server knew the duration is treated as at the end this close to it.
 const END_SLACK_MS = 250;
 const RATE_MIN = 0.25;
@@ -33,9 +40,14 @@ export class Playback {
     this.blocked = false; // the browser refused to start playback without a click
     this.starting = false; // a play() is under way
     this.holdUntil = 0;
-    this.seekLatency = new SeekLatency();
+    this.seekLatency = new SeekLatency({ initialMs: SEEK_LATENCY_PRIOR_MS });
+    this.startLatency = new SeekLatency({ initialMs: START_LATENCY_PRIOR_MS });
     this.startTimer = null;
-    this.seekCheck = null; // {at, aimedMs, rate} of a seek while playing, until its landing is read
+    this.seekPoll = null;
+    this.startedEarly = null; // the state whose scheduled start was begun ahead of its anchor
+    // {at, aimedMs, rate, latency} of a seek or start while playing, until its landing is read
+    // into `latency` (the seek or the start estimate).
+    this.seekCheck = null;
   }
 
   /**
@@ -55,13 +67,17 @@ export class Playback {
    * same one after it loaded other media. It is not ready until `setPlayerReady` says so.
    */
   setPlayer(player) {
-    if (player !== this.player) this.seekLatency = new SeekLatency(); // another player, other costs
+    if (player !== this.player) { // another player, other costs
+      this.seekLatency = new SeekLatency({ initialMs: SEEK_LATENCY_PRIOR_MS });
+      this.startLatency = new SeekLatency({ initialMs: START_LATENCY_PRIOR_MS });
+    }
     this.player = player;
     this.playerReady = false;
     this.starting = false;
     this.holdUntil = 0;
     this.seekCheck = null;
     this.timers.clearTimeout(this.startTimer);
+    this.timers.clearTimeout(this.seekPoll);
     if (!player && this.blocked) this.setBlocked(false); // nothing left to start
     this.report(null);
   }
@@ -78,6 +94,7 @@ export class Playback {
   stop() {
     this.state = null;
     this.timers.clearTimeout(this.startTimer);
+    this.timers.clearTimeout(this.seekPoll);
     this.player?.pause();
   }
 
@@ -136,14 +153,22 @@ export class Playback {
     if (!s || !this.playerReady || now == null) return this.report(null);
     if (this.clock.now() < this.holdUntil) return undefined;
     // A seek under way: the position means nothing yet, so the page says "syncing…".
-    if (p.seeking()) return this.report(null);
+    if (p.seeking()) {
+      this.pollSeek();
+      return this.report(null);
+    }
     const expected = expectedPosition(s, now);
     const pos = p.positionMs();
     const atEnd = p.ended() && expected >= pos - END_SLACK_MS;
     const policy = this.policy();
-    if (!shouldBeMoving(s, now) || atEnd) return this.holdStill(now, expected, pos, atEnd, policy);
-    if (p.paused()) return this.start(expected, pos, policy);
+    // A scheduled start is begun early by what play() takes, so the player moves on the anchor.
+    const lead = this.startLatency.estimate();
+    // Once begun, it is not paused again should the clock estimate move the anchor back out of reach.
+    const startsNow = awaitingStart(s, now) && !atEnd && (s.anchor_ms - now <= lead || this.startedEarly === s);
+    if ((!shouldBeMoving(s, now) && !startsNow) || atEnd) return this.holdStill(now, expected, pos, atEnd, policy);
+    if (p.paused()) return this.start(expected, pos, policy, startsNow ? s.anchor_ms - now : null);
     if (this.seekCheck && !this.seekLanded(pos - expected)) return this.report(pos - expected, policy);
+    if (startsNow) return this.report(pos - expected, policy); // started early: runs into the anchor
 
     const act = driftAction({
       errorMs: pos - expected,
@@ -156,7 +181,8 @@ export class Playback {
     if (act.action === 'seek') {
       p.setRate(p.snapRate(s.rate));
       p.seek(act.target);
-      this.seekCheck = { at: this.clock.now(), aimedMs: act.target - expected, rate: s.rate };
+      this.pollSeek();
+      this.seekCheck = { at: this.clock.now(), aimedMs: act.target - expected, rate: s.rate, latency: this.seekLatency };
     } else {
       p.setRate(p.snapRate(act.rate));
     }
@@ -170,24 +196,39 @@ export class Playback {
     if (!p.paused()) p.pause();
     p.setRate(p.snapRate(s.rate));
     const act = driftAction({ errorMs: pos - expected, expectedMs: expected, rate: s.rate, paused: true }, policy);
-    if (act.action === 'seek' && !atEnd) p.seek(act.target);
+    if (act.action === 'seek' && !atEnd) {
+      p.seek(act.target);
+      this.pollSeek();
+    }
     if (awaitingStart(s, now)) {
-      // Start on the scheduled instant rather than on the next tick, up to TICK_MS late.
+      // Start on the scheduled instant (less what play() takes) rather than on the next tick,
+      // up to TICK_MS late.
+      const early = this.startLatency.estimate();
       this.timers.clearTimeout(this.startTimer);
-      this.startTimer = this.timers.setTimeout(() => this.tick(), s.anchor_ms - now + 1);
+      this.startTimer = this.timers.setTimeout(() => this.tick(), Math.max(0, s.anchor_ms - now - early) + 1);
     }
     return this.report(atEnd ? 0 : pos - expected, policy);
   }
 
-  start(expected, pos, policy) {
+  /**
+   * Plays a paused player. `earlyMs` is how long before the scheduled anchor this start is
+   * (null when the anchor has passed).
+   */
+  start(expected, pos, policy, earlyMs = null) {
     const s = this.state;
     const p = this.player;
     if (this.blocked || this.starting) return this.report(pos - expected, policy);
     p.setRate(p.snapRate(s.rate));
-    if (Math.abs(pos - expected) > policy.deadBandMs) {
-      const aimedMs = this.seekLatency.estimate() * s.rate;
-      p.seek(expected + aimedMs);
-      this.seekCheck = { at: this.clock.now(), aimedMs, rate: s.rate };
+    if (earlyMs != null) this.startedEarly = s;
+    if (earlyMs != null && Math.abs(pos - expected) <= policy.pausedToleranceMs + 1) {
+      // Waiting at the start position: a landing `earlyMs` ahead of a late start measures play().
+      this.seekCheck = { at: this.clock.now(), aimedMs: earlyMs * s.rate, rate: s.rate, latency: this.startLatency };
+    } else if (Math.abs(pos - expected) > policy.deadBandMs) {
+      const early = earlyMs ?? 0;
+      const aheadMs = Math.max(0, this.seekLatency.estimate() - early) * s.rate;
+      p.seek(expected + aheadMs);
+      this.pollSeek();
+      this.seekCheck = { at: this.clock.now(), aimedMs: aheadMs + early * s.rate, rate: s.rate, latency: this.seekLatency };
     }
     this.starting = true;
     p.play().then(() => {
@@ -197,6 +238,12 @@ export class Playback {
       if (err?.name === 'NotAllowedError') this.setBlocked(true);
     });
     return this.report(pos - expected, policy);
+  }
+
+  /** Looks at the player again soon while a seek is under way, rather than a tick later. */
+  pollSeek() {
+    this.timers.clearTimeout(this.seekPoll);
+    this.seekPoll = this.player.seeking() ? this.timers.setTimeout(() => this.tick(), SEEK_POLL_MS) : null;
   }
 
   /** The viewer clicked "Join playback": a user gesture, so the browser now lets it play. */
@@ -217,10 +264,10 @@ export class Playback {
    * it is still settling.
    */
   seekLanded(errorMs) {
-    const { at, aimedMs, rate } = this.seekCheck;
+    const { at, aimedMs, rate, latency } = this.seekCheck;
     if (this.clock.now() - at < SEEK_SETTLE_MS) return false;
     this.seekCheck = null;
-    this.seekLatency.observe(Math.max(0, (aimedMs - errorMs) / rate));
+    latency.observe(Math.max(0, (aimedMs - errorMs) / rate));
     return true;
   }
 

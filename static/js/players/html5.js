@@ -4,7 +4,8 @@
 
 import { EchoGuard } from './echo.js';
 
-// A drag along the timeline fires many seeks; only the last one, once the drag rests, is sent.
+// A drag along the timeline fires many seeks: the first is sent at once (a click on the
+// timeline is one seek), the last once the drag has rested this long.
 const USER_SEEK_SETTLE_MS = 300;
 // HTMLMediaElement.HAVE_FUTURE_DATA: data for the current position and a little beyond.
 const HAVE_FUTURE_DATA = 3;
@@ -19,7 +20,7 @@ export class Html5Player {
   constructor(box, source, events) {
     this.events = events;
     this.guard = new EchoGuard();
-    this.seekSettle = null;
+    this.userSeeks = new UserSeekBurst((ms) => events.onUserSeek?.(ms));
     this.listening = new AbortController(); // aborted on destroy: a player gone says nothing more
     const video = document.createElement('video');
     video.controls = true;
@@ -37,8 +38,7 @@ export class Html5Player {
    */
   load(source) {
     const video = this.video;
-    clearTimeout(this.seekSettle);
-    this.seekSettle = null;
+    this.userSeeks.reset();
     // Loading stops playback and resets the rate: the page's doing, not the viewer's.
     this.guard.willLoad(video.defaultPlaybackRate);
     video.src = source;
@@ -105,13 +105,12 @@ export class Html5Player {
     });
     on('seeking', () => {
       if (this.guard.observeSeeking(this.positionMs()) !== 'user') return;
-      clearTimeout(this.seekSettle);
+      this.userSeeks.hold();
       e.onUserSeeking?.();
     });
     on('seeked', () => {
       if (this.guard.observeSeeked(this.positionMs()) === 'echo') return;
-      clearTimeout(this.seekSettle);
-      this.seekSettle = setTimeout(() => e.onUserSeek?.(this.positionMs()), USER_SEEK_SETTLE_MS);
+      this.userSeeks.seeked(() => this.positionMs());
     });
     on('ratechange', () => {
       if (this.guard.observeRate(v.playbackRate) === 'user') e.onUserRate?.(v.playbackRate);
@@ -127,9 +126,47 @@ export class Html5Player {
 
   destroy() {
     this.listening.abort();
-    clearTimeout(this.seekSettle);
+    this.userSeeks.reset();
     this.guard.willPause();
     this.video.removeAttribute('src');
     this.video.load();
+  }
+}
+
+/**
+ * The viewer's seeks, as commands: the first of a burst is sent at once, so a lone seek (a
+ * click on the timeline) costs no wait; the rest of a drag is sent once, where it rests.
+ * Pure apart from the injected timers.
+ */
+export class UserSeekBurst {
+  /** @param {(ms: number) => void} send */
+  constructor(send, { settleMs = USER_SEEK_SETTLE_MS, timers = globalThis } = {}) {
+    Object.assign(this, { send, settleMs, timers });
+    this.count = 0; // seeks completed in this burst
+    this.timer = null;
+  }
+
+  /** A viewer's seek completed; `positionMs()` reads where the player is. */
+  seeked(positionMs) {
+    this.timers.clearTimeout(this.timer);
+    this.count += 1;
+    if (this.count === 1) this.send(positionMs());
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = null;
+      if (this.count > 1) this.send(positionMs());
+      this.count = 0;
+    }, this.settleMs);
+  }
+
+  /** Another seek of the viewer's begins: the burst is not over until it completes. */
+  hold() {
+    this.timers.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Forgets the burst (other media, or the player is gone). */
+  reset() {
+    this.hold();
+    this.count = 0;
   }
 }
