@@ -160,6 +160,12 @@ pub fn check_form(
     Ok(())
 }
 
+/// A form that carries nothing but its CSRF token (rotate, delete, remove).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf_token: String,
+}
+
 /// A 303 redirect, the answer to a successful form.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::library::{self, ItemError, ItemSource};
 use super::pages::{render_home, HomeForms};
-use super::{check_form, page_context, render, see_other, watch_url};
+use super::{check_form, page_context, render, see_other, watch_url, CsrfForm};
 use crate::domain::{PlaylistId, VideoId, VideoTitle};
 use crate::error::PageError;
 use crate::identity::CurrentUser;
@@ -260,11 +260,6 @@ async fn item_refused(
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf_token: String,
 }
 
 pub async fn remove_item(

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::library::{self, AddError};
 use super::pages::{render_home, HomeForms};
-use super::{check_form, page_context, render, see_other, watch_url};
+use super::{check_form, page_context, render, see_other, watch_url, CsrfForm};
 use crate::domain::{MediaSource, VideoId, VideoTitle};
 use crate::error::PageError;
 use crate::identity::CurrentUser;
@@ -204,11 +204,6 @@ pub async fn rename_video(
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf_token: String,
 }
 
 pub async fn rotate_invite(
