@@ -73,7 +73,9 @@ test-js: ## Browser modules' unit tests under node --test
 	node --test tests/js/
 
 e2e: ## Browser tests: real server, real Redis, headless Chromium
-	$(CARGO) build --bin wewatch
+	# --all-targets builds the server with the same features as `cargo test`, so after
+	# test-rust this compiles nothing again.
+	$(CARGO) build --all-targets
 	node --test e2e/
 
 check: ## Formatting, lints (warnings are errors) and every test
