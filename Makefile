@@ -72,9 +72,9 @@ test-rust: ## Rust unit tests and integration tests (they start their own redis-
 test-js: ## Browser modules' unit tests under node --test
 	node --test tests/js/
 
+# --all-targets builds the server with the same features as `cargo test`, so after test-rust
+# this compiles nothing again.
 e2e: ## Browser tests: real server, real Redis, headless Chromium
-	# --all-targets builds the server with the same features as `cargo test`, so after
-	# test-rust this compiles nothing again.
 	$(CARGO) build --all-targets
 	node --test e2e/
 
