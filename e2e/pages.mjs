@@ -2,6 +2,7 @@
 // the invite link are, how a viewer uses the native <video> controls, and how two players
 // are compared. Shared by the test files; no test runs here.
 
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sleep, waitFor } from './harness.mjs';
 
@@ -189,4 +190,38 @@ export async function addSampleVideo(page, baseUrl) {
     `the invite link ${href} should point at the server that was asked (${baseUrl})`,
   );
   return invite.href;
+}
+
+/**
+ * `scenario(name, body)` declares a test made of steps: `body(step)` calls
+ * `step(name, fn)` for each. Later steps build on earlier ones: after a failure they are
+ * skipped, not failed again. `failed()` says whether any scenario failed (to print logs).
+ */
+export function scenarios() {
+  let anyFailure = false;
+  const scenario = (name, body) =>
+    test(name, async (t) => {
+      let failedStep = null;
+      const step = (stepName, stepBody) =>
+        t.test(stepName, async (st) => {
+          if (failedStep) {
+            st.skip(`skipped: "${failedStep}" failed`);
+            return;
+          }
+          try {
+            await stepBody(st);
+          } catch (err) {
+            failedStep = stepName;
+            anyFailure = true; // a failed subtest does not reject t.test(): note it here
+            throw err;
+          }
+        });
+      try {
+        await body(step);
+      } catch (err) {
+        anyFailure = true;
+        throw err;
+      }
+    });
+  return { scenario, failed: () => anyFailure };
 }

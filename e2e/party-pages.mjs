@@ -1,45 +1,10 @@
-// What party.test.mjs and waiting.test.mjs share: tests made of steps, opening one party in
+// What party.test.mjs and waiting.test.mjs share: opening one party in
 // several pages, and reading what a page shows about the party beyond the player (who it is,
 // the viewer list, the chat, the playlist, the notices). No test runs here.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from './harness.mjs';
 import { VIDEO, WAIT_MS, describePage, viewerCount } from './pages.mjs';
-
-/**
- * `scenario(name, body)` declares a test made of steps: `body(step)` calls
- * `step(name, fn)` for each. Later steps build on earlier ones: after a failure they are
- * skipped, not failed again. `failed()` says whether any scenario failed (to print logs).
- */
-export function scenarios() {
-  let anyFailure = false;
-  const scenario = (name, body) =>
-    test(name, async (t) => {
-      let failedStep = null;
-      const step = (stepName, stepBody) =>
-        t.test(stepName, async (st) => {
-          if (failedStep) {
-            st.skip(`skipped: "${failedStep}" failed`);
-            return;
-          }
-          try {
-            await stepBody(st);
-          } catch (err) {
-            failedStep = stepName;
-            anyFailure = true; // a failed subtest does not reject t.test(): note it here
-            throw err;
-          }
-        });
-      try {
-        await body(step);
-      } catch (err) {
-        anyFailure = true;
-        throw err;
-      }
-    });
-  return { scenario, failed: () => anyFailure };
-}
 
 /** `window.wewatch.connected()` of a page (false while it has none). */
 export function isConnected(page) {

@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { sleep, startHarness, waitFor } from './harness.mjs';
 import {
   SYNC_TOLERANCE_S, VIDEO, WAIT_MS,
-  addSampleVideo, isPaused, isPlaying, nativePause, nativePlay, nativeSeek, sample, waitInSync,
+  addSampleVideo, isPaused, isPlaying, nativePause, nativePlay, nativeSeek, sample, waitInSync, scenarios,
 } from './pages.mjs';
 import {
-  canControl, describer, isShown, openParty, partyState, scenarios, whoAmI,
+  canControl, describer, isShown, openParty, partyState, whoAmI,
 } from './party-pages.mjs';
 
 const CHAT_INPUT = '#chat-input';

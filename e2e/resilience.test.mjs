@@ -5,12 +5,12 @@
 // Every wait polls with a generous time-out; nothing fails on speed alone. How long the
 // outage and the way back took is printed.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, waitFor } from './harness.mjs';
 import {
   VIDEO, WAIT_MS,
-  addSampleVideo, describePage, isPlaying, nativePlay, nativeSeek, sample, viewerCount, waitInSync,
+  addSampleVideo, describePage, isPlaying, nativePlay, nativeSeek, sample, scenarios, viewerCount, waitInSync,
 } from './pages.mjs';
 
 const CONNECTION_STATUS = '#connection-status';
@@ -25,7 +25,6 @@ const TIMELINE_SLACK_S = 5;
 const BLOCKING_AUTOPLAY_POLICY = 'document-user-activation-required';
 
 let h;
-let anyFailure = false;
 
 before(async () => {
   h = await startHarness();
@@ -33,42 +32,14 @@ before(async () => {
 });
 
 after(async () => {
-  if (anyFailure && h) {
+  if (failed() && h) {
     console.log(`--- browser log ---\n${h.browserLog() || '(nothing)'}`);
     console.log(`--- server output, every run (tail) ---\n${h.serverOutput(16_000) || '(nothing)'}`);
   }
   await h?.stop();
 });
 
-/**
- * A test made of steps. Later steps build on earlier ones: after a failure they are skipped,
- * not failed again. A failure also prints the browser log and the server's output at the end.
- */
-function scenario(name, body) {
-  test(name, async (t) => {
-    let failedStep = null;
-    const step = (stepName, stepBody) =>
-      t.test(stepName, async (st) => {
-        if (failedStep) {
-          st.skip(`skipped: "${failedStep}" failed`);
-          return;
-        }
-        try {
-          await stepBody();
-        } catch (err) {
-          failedStep = stepName;
-          anyFailure = true; // a failed subtest does not reject t.test(): note it here
-          throw err;
-        }
-      });
-    try {
-      await body(step);
-    } catch (err) {
-      anyFailure = true;
-      throw err;
-    }
-  });
-}
+const { scenario, failed } = scenarios();
 
 // ---------------------------------------------------------------- page helpers
 

@@ -14,10 +14,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT, sleep, startHarness, waitFor } from './harness.mjs';
 import {
-  WAIT_MS, addSampleVideo, isPlaying, nativePlay, sample, waitInSync,
+  WAIT_MS, addSampleVideo, isPlaying, nativePlay, sample, waitInSync, scenarios,
 } from './pages.mjs';
 import {
-  describer, isShown, openParty, partyState, scenarios, viewerEntry, whoAmI,
+  describer, isShown, openParty, partyState, viewerEntry, whoAmI,
 } from './party-pages.mjs';
 
 const CLIP_FILE = path.join(REPO_ROOT, 'static/media/sample-90s.webm');

@@ -5,7 +5,7 @@
 // Every wait polls with a generous time-out; nothing fails on speed alone. How long the
 // resync after a reload took is printed so it can be compared with the 2 s target.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ import { startHarness, waitFor } from './harness.mjs';
 import {
   PARTY_SOCKET_PATH, SYNC_SAMPLES_NEEDED, SYNC_TOLERANCE_S, VIDEO, VIEWERS, WAIT_MS,
   addSampleVideo, describePage, errorMs, isPaused, isPlaying, nativePause, nativePlay, nativeSeek,
-  sample, syncError, viewerCount,
+  sample, scenarios, syncError, viewerCount,
 } from './pages.mjs';
 
 /** How long a reloaded viewer may take to fall back in sync before the test gives up. */
@@ -24,7 +24,6 @@ const RESYNC_TARGET_MS = 2_000;
 const SEEK_TO_S = 42;
 
 let h;
-let anyFailure = false;
 /** The party WebSocket path seen by the first test, reused by the origin test. */
 let seenPartySocketPath = null;
 
@@ -34,24 +33,14 @@ before(async () => {
 });
 
 after(async () => {
-  if (anyFailure && h) {
+  if (failed() && h) {
     console.log(`--- browser log ---\n${h.browserLog() || '(nothing)'}`);
     console.log(`--- server output (tail) ---\n${h.serverOutput(12_000) || '(nothing)'}`);
   }
   await h?.stop();
 });
 
-/** A test whose failure also prints the browser log and the server's output at the end. */
-function scenario(name, body) {
-  test(name, async (t) => {
-    try {
-      await body(t);
-    } catch (err) {
-      anyFailure = true;
-      throw err;
-    }
-  });
-}
+const { scenario, failed } = scenarios();
 
 // ---------------------------------------------------------------- helpers
 
@@ -85,7 +74,7 @@ function upgradeStatus(path, origin) {
 
 // ---------------------------------------------------------------- the tests
 
-scenario('two viewers of one invite link watch in lock-step', async (t) => {
+scenario('two viewers of one invite link watch in lock-step', async (step) => {
   const a = await h.newViewer('A');
   const b = await h.newViewer('B');
   const pageA = a.page;
@@ -100,23 +89,6 @@ scenario('two viewers of one invite link watch in lock-step', async (t) => {
       if (!seenPartySocketPath && url.pathname.startsWith(PARTY_SOCKET_PATH)) seenPartySocketPath = url.pathname;
     });
   }
-
-  // Later steps build on earlier ones: after a failure they are skipped, not failed again.
-  let failedStep = null;
-  const step = (name, body) =>
-    t.test(name, async (st) => {
-      if (failedStep) {
-        st.skip(`skipped: "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await body();
-      } catch (err) {
-        failedStep = name;
-        anyFailure = true; // a failed subtest does not reject t.test(): note it here
-        throw err;
-      }
-    });
 
   let invite;
   try {

@@ -15,6 +15,9 @@ use tokio::sync::broadcast;
 use super::protocol::CloseReason;
 use crate::managers::PartyId;
 
+/// How every `closed` frame begins (`ServerMessage` puts the tag first).
+const CLOSED_PREFIX: &str = r#"{"type":"closed""#;
+
 /// What a session receives from its group.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -84,11 +87,14 @@ impl Hub {
             reason: Option<CloseReason>,
         }
         let frame = ByteString::from(payload);
-        let event = match serde_json::from_str::<Closed>(&frame) {
-            Ok(Closed {
+        // `closed` frames are serialized by this crate with their type first; every other
+        // event is forwarded without being parsed.
+        let closing = frame.starts_with(CLOSED_PREFIX);
+        let event = match closing.then(|| serde_json::from_str::<Closed>(&frame)) {
+            Some(Ok(Closed {
                 kind,
                 reason: Some(reason),
-            }) if kind == "closed" => Event::Close { frame, reason },
+            })) if kind == "closed" => Event::Close { frame, reason },
             _ => Event::Frame(frame),
         };
         // An error means no receiver is left; the group is removed on its last leave.

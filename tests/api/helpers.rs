@@ -254,6 +254,17 @@ impl TestApp {
     }
 }
 
+/// Sends a request and reads its JSON answer (whatever the status).
+pub trait JsonBody {
+    async fn json_body(self) -> Value;
+}
+
+impl JsonBody for reqwest::RequestBuilder {
+    async fn json_body(self) -> Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
 /// The cookie value a response set, if any.
 pub fn set_cookie(res: &reqwest::Response) -> Option<String> {
     res.headers()

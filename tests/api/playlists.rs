@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{new_client, spawn_app, TestApp};
+use crate::helpers::{new_client, spawn_app, JsonBody, TestApp};
 
 async fn create(app: &TestApp, title: &str) -> Value {
     let res = app
@@ -70,12 +70,8 @@ async fn playlists_can_be_created_filled_reordered_renamed_and_deleted() {
     let current: Value = app
         .client
         .get(app.url(&format!("/api/v1/playlists/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     let order = ids(&current);
     assert_eq!(order.len(), 3);
 
@@ -83,23 +79,15 @@ async fn playlists_can_be_created_filled_reordered_renamed_and_deleted() {
         .client
         .post(app.url(&format!("/api/v1/playlists/{id}/items/{}/move", order[2])))
         .json(&json!({"index": 0}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(ids(&moved), vec![order[2], order[0], order[1]]);
     let to_end: Value = app
         .client
         .post(app.url(&format!("/api/v1/playlists/{id}/items/{}/move", order[2])))
         .json(&json!({"index": 99}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(ids(&to_end), vec![order[0], order[1], order[2]]);
 
     let removed = app
@@ -113,12 +101,8 @@ async fn playlists_can_be_created_filled_reordered_renamed_and_deleted() {
         .client
         .patch(app.url(&format!("/api/v1/playlists/{id}")))
         .json(&json!({"title": "Film club"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(renamed["title"], "Film club");
     assert_eq!(ids(&renamed), vec![order[0], order[2]]);
 

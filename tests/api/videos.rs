@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{new_client, spawn_app};
+use crate::helpers::{new_client, spawn_app, JsonBody};
 
 #[tokio::test]
 async fn a_video_can_be_added_listed_renamed_rotated_and_deleted() {
@@ -24,15 +24,7 @@ async fn a_video_can_be_added_listed_renamed_rotated_and_deleted() {
     assert_eq!(video["watch_url"], app.url(&format!("/watch/{key}")));
     let id = video["id"].as_u64().unwrap();
 
-    let list: Value = app
-        .client
-        .get(app.url("/api/v1/videos"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.client.get(app.url("/api/v1/videos")).json_body().await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["videos"][0]["id"], id);
 
@@ -40,24 +32,16 @@ async fn a_video_can_be_added_listed_renamed_rotated_and_deleted() {
         .client
         .patch(app.url(&format!("/api/v1/videos/{id}")))
         .json(&json!({"title": "Film club"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(renamed["title"], "Film club");
 
     let rotated: Value = app
         .client
         .post(app.url(&format!("/api/v1/videos/{id}/invite")))
         .header("Content-Type", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     let new_key = rotated["invite_key"].as_str().unwrap();
     assert_ne!(new_key, key);
     assert_eq!(
