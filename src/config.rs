@@ -29,6 +29,7 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub workers: usize,
+    pub max_connections_per_worker: usize,
     pub allowed_origins: Vec<String>,
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
@@ -78,7 +79,7 @@ pub struct RealtimeSettings {
     pub heartbeat_interval_secs: u64,
     pub client_timeout_secs: u64,
     pub hello_timeout_secs: u64,
-    pub channel_capacity: usize,
+    pub max_queued_bytes: usize,
     pub viewer_list_max: usize,
     pub viewer_list_delay_ms: u64,
 }
@@ -202,8 +203,10 @@ impl Settings {
         if rt.heartbeat_interval_secs == 0 || rt.client_timeout_secs <= rt.heartbeat_interval_secs {
             return bad("realtime.client_timeout_secs must exceed heartbeat_interval_secs (> 0)");
         }
-        if rt.channel_capacity == 0 || rt.viewer_list_max == 0 {
-            return bad("realtime.channel_capacity and viewer_list_max must be at least 1");
+        if rt.max_queued_bytes < 4096 || rt.viewer_list_max == 0 {
+            return bad(
+                "realtime.max_queued_bytes must be at least 4096 and viewer_list_max at least 1",
+            );
         }
         if self.library.page_size == 0 || self.library.max_title_chars == 0 {
             return bad("library.page_size and max_title_chars must be at least 1");

@@ -18,6 +18,68 @@ pub fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
     origin_matches(origin, req.connection_info().host(), allowed)
 }
 
+/// [`origin_allowed`] for a request outside the application's routing (the party
+/// WebSocket's upgrade): the same rule, on the raw headers.
+pub fn origin_allowed_in(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let (Ok(origin), Some(host)) = (
+        origin.to_str(),
+        forwarded_value(headers, "host", header::HOST),
+    ) else {
+        return false;
+    };
+    origin_matches(origin, host, allowed)
+}
+
+/// Whether the client reached the server over HTTPS, as a proxy reports it.
+pub fn forwarded_https(headers: &HeaderMap) -> bool {
+    forwarded_value(
+        headers,
+        "proto",
+        header::HeaderName::from_static("x-forwarded-proto"),
+    )
+    .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
+}
+
+/// A request property as actix-web's connection info reads it: the first `Forwarded`
+/// element's parameter, then the `X-Forwarded-*` header, then (for the host) `Host`.
+fn forwarded_value<'a>(
+    headers: &'a HeaderMap,
+    param: &str,
+    fallback: header::HeaderName,
+) -> Option<&'a str> {
+    let from_forwarded = headers
+        .get(header::FORWARDED)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split([',', ';']).find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case(param)
+                    .then(|| value.trim().trim_matches('"'))
+            })
+        });
+    let x_forwarded = match param {
+        "host" => headers.get("x-forwarded-host"),
+        _ => None,
+    };
+    from_forwarded
+        .or_else(|| {
+            x_forwarded
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+        })
+        .or_else(|| {
+            headers
+                .get(&fallback)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        })
+}
+
 /// The pure comparison behind [`origin_allowed`]: the origin's `host[:port]` equals the
 /// request's `Host`, or the origin is listed.
 pub fn origin_matches(origin: &str, host: &str, allowed: &[String]) -> bool {

@@ -5,9 +5,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_server::Server;
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::AppConfig;
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
@@ -17,6 +19,7 @@ use crate::config::Settings;
 use crate::handlers;
 use crate::identity::{self, Signer};
 use crate::managers::Managers;
+use crate::realtime::session::SessionContext;
 use crate::realtime::{self, Hub};
 
 /// How often the node re-measures its offset to the Redis clock.
@@ -90,7 +93,10 @@ impl Application {
             }
         });
 
-        let hub = Arc::new(Hub::new(settings.realtime.channel_capacity));
+        let hub = Arc::new(Hub::new(
+            Duration::from_secs(settings.realtime.heartbeat_interval_secs),
+            Duration::from_secs(settings.realtime.client_timeout_secs),
+        ));
         realtime::subscriber::start(client, managers.keys.clone(), hub.clone())
             .await
             .map_err(StartupError::Redis)?;
@@ -113,50 +119,31 @@ impl Application {
             .map_err(|source| StartupError::Bind { address, source })?
             .port();
 
+        let node_id: Arc<str> = URL_SAFE_NO_PAD.encode(node).into();
+        let settings = Arc::new(settings);
+        let sessions = Arc::new(SessionContext {
+            managers: managers.clone(),
+            hub: hub.clone(),
+            settings: settings.realtime.clone(),
+            chat: settings.chat.clone(),
+            node_id: node_id.clone(),
+            max_title_chars: settings.library.max_title_chars,
+            wait_limit: Duration::from_secs(settings.sync.wait_limit_secs),
+            roster: roster.clone(),
+        });
         let state = web::Data::new(AppState {
             managers,
             hub: hub.clone(),
             roster,
             tera,
             signer: Signer::new(settings.secret().clone()),
-            node_id: URL_SAFE_NO_PAD.encode(node).into(),
-            settings: Arc::new(settings),
+            node_id,
+            settings: settings.clone(),
         });
-        let settings = state.settings.clone();
-        let body_limit = settings.server.max_body_bytes;
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(
-                    web::FormConfig::default()
-                        .limit(body_limit)
-                        .error_handler(handlers::form_error),
-                )
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(body_limit)
-                        .error_handler(handlers::json_error),
-                )
-                .app_data(web::PathConfig::default().error_handler(handlers::path_error))
-                .wrap(from_fn(identity::attach_cookie))
-                .wrap(crate::telemetry::RequestLog)
-                .configure(handlers::configure)
-        })
-        .listen(listener)
-        .map_err(|source| StartupError::Bind {
+        let server = serve(listener, state, sessions).map_err(|source| StartupError::Bind {
             address: format!("port {port}"),
             source,
         })?;
-        let server = match settings.server.workers {
-            0 => server,
-            n => server.workers(n),
-        };
-        // Party events are small frames that must leave at once: no Nagle batching.
-        let server = server
-            .tcp_nodelay(true)
-            .disable_signals()
-            .shutdown_timeout(settings.server.shutdown_timeout_secs)
-            .run();
         Ok(Self { port, server, hub })
     }
 
@@ -186,6 +173,66 @@ impl Application {
         });
         self.server.await
     }
+}
+
+/// Runs the application on `listener`, with one HTTP service per worker thread. A request
+/// that asks for a WebSocket is handed, with its connection, to the party transport
+/// (`realtime::transport::upgrade`); everything else goes through the routes.
+fn serve(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    sessions: Arc<SessionContext>,
+) -> std::io::Result<Server> {
+    let settings = state.settings.clone();
+    let local_addr = listener.local_addr()?;
+    let body_limit = settings.server.max_body_bytes;
+    let mut builder = Server::build()
+        .max_concurrent_connections(settings.server.max_connections_per_worker)
+        .disable_signals()
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+    if settings.server.workers > 0 {
+        builder = builder.workers(settings.server.workers);
+    }
+    let server = builder
+        .listen("wewatch", listener, move || {
+            let state = state.clone();
+            let app = App::new()
+                .app_data(state.clone())
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(body_limit)
+                        .error_handler(handlers::form_error),
+                )
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .error_handler(handlers::json_error),
+                )
+                .app_data(web::PathConfig::default().error_handler(handlers::path_error))
+                .wrap(from_fn(identity::attach_cookie))
+                .wrap(crate::telemetry::RequestLog)
+                .configure(handlers::configure);
+            let sessions = sessions.clone();
+            let upgrade = fn_service(move |(req, framed)| {
+                let (state, sessions) = (state.clone(), sessions.clone());
+                async move {
+                    realtime::transport::upgrade::serve(state, sessions, req, framed).await;
+                    Ok::<_, std::convert::Infallible>(())
+                }
+            });
+            let app = app
+                .into_factory()
+                .map_err(|err: actix_web::Error| err.error_response());
+            actix_http::HttpService::build()
+                // Party events are small frames that must leave at once: no Nagle batching.
+                .tcp_nodelay(true)
+                .local_addr(local_addr)
+                .upgrade(upgrade)
+                .finish(map_config(app, move |_| AppConfig::default()))
+                .tcp()
+        })?
+        .run();
+    Ok(server)
 }
 
 async fn shutdown_signal() {

@@ -8,7 +8,7 @@ mod library;
 mod pages;
 mod playlists;
 mod videos;
-mod watch;
+pub(crate) mod watch;
 
 use actix_web::{error, web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -54,7 +54,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(playlists::delete_playlist),
         )
         .route("/watch/{invite_key}", web::get().to(watch::watch_page))
-        .route("/ws/watch/{invite_key}", web::get().to(watch::watch_socket))
+        .route(
+            "/ws/watch/{invite_key}",
+            web::get().to(watch::watch_socket_without_upgrade),
+        )
         .service(
             web::scope("/api/v1")
                 .wrap(actix_web::middleware::from_fn(api_videos::guard))

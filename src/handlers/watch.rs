@@ -9,7 +9,7 @@ use crate::domain::InviteKey;
 use crate::error::PageError;
 use crate::identity::CurrentUser;
 use crate::managers::{PartyId, StoreError};
-use crate::realtime::session::{self, SessionContext, Subject};
+use crate::realtime::session::Subject;
 use crate::startup::AppState;
 
 /// What an invite key opens, if anything (a stale key that still resolves is refused).
@@ -61,44 +61,13 @@ pub async fn watch_page(
     render(&state, "watch.html", &ctx, StatusCode::OK)
 }
 
-/// Upgrades to the party protocol. A foreign `Origin` is refused before the upgrade; an
-/// unknown key is told so over the socket (close 4004), so the page can explain.
-pub async fn watch_socket(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> actix_web::Result<HttpResponse> {
-    if !crate::security::origin_allowed(&req, &state.settings.server.allowed_origins) {
-        tracing::warn!("refused a party connection from a foreign origin");
-        return Ok(HttpResponse::Forbidden().json(serde_json::json!({
-            "error": "origin_not_allowed",
-            "message": "this origin may not open party connections"
-        })));
-    }
-    let subject = match InviteKey::parse(&path) {
-        Some(key) => subject_of(&state, &key)
-            .await
-            .map_err(crate::error::StoreFailure)?,
-        None => None,
-    };
-    let (response, session, stream) = actix_ws::handle(&req, body)?;
-    let hard_limit = state.settings.realtime.max_frame_bytes * 16;
-    let stream = stream
-        .max_frame_size(hard_limit)
-        .aggregate_continuations()
-        .max_continuation_size(hard_limit);
-    let ctx = SessionContext {
-        managers: state.managers.clone(),
-        hub: state.hub.clone(),
-        settings: state.settings.realtime.clone(),
-        chat: state.settings.chat.clone(),
-        node_id: state.node_id.clone(),
-        max_title_chars: state.settings.library.max_title_chars,
-        wait_limit: std::time::Duration::from_secs(state.settings.sync.wait_limit_secs),
-        roster: state.roster.clone(),
-    };
-    actix_web::rt::spawn(session::run(ctx, session, stream, user.0, subject));
-    Ok(response)
+/// `/ws/watch/{invite_key}` without a WebSocket handshake (the handshake itself is served
+/// by `realtime::transport::upgrade`, before the routes).
+pub async fn watch_socket_without_upgrade() -> HttpResponse {
+    HttpResponse::build(StatusCode::UPGRADE_REQUIRED)
+        .insert_header((actix_web::http::header::UPGRADE, "websocket"))
+        .json(serde_json::json!({
+            "error": "upgrade_required",
+            "message": "this address speaks the party protocol over a WebSocket"
+        }))
 }

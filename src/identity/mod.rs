@@ -1,8 +1,8 @@
 //! Who is asking: the anonymous identity carried by a signed cookie.
 //!
 //! [`CurrentUser`] resolves the cookie once per request. On page visits (GET of anything
-//! but the API and the WebSocket) the token is consumed and replaced; elsewhere it is only
-//! checked. A missing, tampered, expired or unknown cookie silently yields a fresh user.
+//! but the API) the token is consumed and replaced; elsewhere (and on the party WebSocket,
+//! which [`identify`] serves directly) it is only checked. A missing, tampered, expired or unknown cookie silently yields a fresh user.
 //! The new cookie is attached to the response by [`attach_cookie`].
 
 pub mod signing;
@@ -15,7 +15,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::error::StoreFailure;
-use crate::managers::{AuthToken, User};
+use crate::managers::{AuthToken, StoreError, User};
 use crate::startup::AppState;
 pub use signing::Signer;
 
@@ -45,27 +45,21 @@ pub fn cookie_value(signer: &Signer, id: u64, token: &AuthToken) -> String {
 }
 
 fn rotates(req: &HttpRequest) -> bool {
-    let path = req.path();
-    req.method() == actix_web::http::Method::GET
-        && !path.starts_with("/api/")
-        && !path.starts_with("/ws/")
+    req.method() == actix_web::http::Method::GET && !req.path().starts_with("/api/")
 }
 
-async fn resolve(req: HttpRequest) -> Result<CurrentUser, StoreFailure> {
-    if let Some(user) = req.extensions().get::<CurrentUser>() {
-        return Ok(user.clone());
-    }
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .expect("AppState is registered")
-        .clone();
+/// The user a presented cookie value names, or a fresh guest when it names nobody. With
+/// `rotate` the token is consumed and replaced. The second value is a token to set in a new
+/// cookie, when there is one.
+pub async fn identify(
+    state: &AppState,
+    presented: Option<&str>,
+    rotate: bool,
+) -> Result<(User, Option<AuthToken>), StoreError> {
     let users = &state.managers.users;
-    let presented = req
-        .cookie(&state.settings.identity.cookie_name)
-        .and_then(|c| parse_cookie(&state.signer, c.value()));
-    let mut resolved = None;
+    let presented = presented.and_then(|value| parse_cookie(&state.signer, value));
     if let Some((id, token)) = presented {
-        resolved = if rotates(&req) {
+        let found = if rotate {
             users
                 .rotate(id, &token)
                 .await?
@@ -76,27 +70,48 @@ async fn resolve(req: HttpRequest) -> Result<CurrentUser, StoreFailure> {
                 .await?
                 .map(|user| (user, None))
         };
-    }
-    let (user, new_token) = match resolved {
-        Some(found) => found,
-        None => {
-            let (user, token) = users.create().await?;
-            tracing::info!(user_id = user.id, "created a guest");
-            (user, Some(token))
+        if let Some(found) = found {
+            return Ok(found);
         }
-    };
+    }
+    let (user, token) = users.create().await?;
+    tracing::info!(user_id = user.id, "created a guest");
+    Ok((user, Some(token)))
+}
+
+/// The identity cookie carrying a user's token.
+pub fn identity_cookie(
+    state: &AppState,
+    user: u64,
+    token: &AuthToken,
+    https: bool,
+) -> Cookie<'static> {
+    let mut cookie = Cookie::new(
+        state.settings.identity.cookie_name.clone(),
+        cookie_value(&state.signer, user, token),
+    );
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Lax);
+    cookie.set_path("/");
+    cookie.set_secure(state.settings.server.secure_cookies || https);
+    cookie.set_max_age(actix_web::cookie::time::Duration::days(COOKIE_MAX_AGE_DAYS));
+    cookie
+}
+
+async fn resolve(req: HttpRequest) -> Result<CurrentUser, StoreFailure> {
+    if let Some(user) = req.extensions().get::<CurrentUser>() {
+        return Ok(user.clone());
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .expect("AppState is registered")
+        .clone();
+    let presented = req.cookie(&state.settings.identity.cookie_name);
+    let (user, new_token) =
+        identify(&state, presented.as_ref().map(|c| c.value()), rotates(&req)).await?;
     if let Some(token) = new_token {
-        let mut cookie = Cookie::new(
-            state.settings.identity.cookie_name.clone(),
-            cookie_value(&state.signer, user.id, &token),
-        );
-        cookie.set_http_only(true);
-        cookie.set_same_site(SameSite::Lax);
-        cookie.set_path("/");
-        cookie.set_secure(
-            state.settings.server.secure_cookies || req.connection_info().scheme() == "https",
-        );
-        cookie.set_max_age(actix_web::cookie::time::Duration::days(COOKIE_MAX_AGE_DAYS));
+        let https = req.connection_info().scheme() == "https";
+        let cookie = identity_cookie(&state, user.id, &token, https);
         req.extensions_mut().insert(PendingCookie(cookie));
     }
     let current = CurrentUser(user);

@@ -1,162 +1,250 @@
-//! This node's party groups. Each party with local viewers has one bounded broadcast
-//! channel; events arrive from the Redis subscriber and are shared, as the same bytes, with
-//! every local session of the party.
+//! This node's party groups.
 //!
-//! A viewer that falls more than the channel's capacity behind misses events; its session
-//! sees `Lagged` and resyncs from the stored state, so memory never grows without bound.
+//! Every worker thread keeps its own groups (party → the sockets of its local viewers). An
+//! event from the Redis subscriber is encoded once as a WebSocket frame and handed, as the
+//! same bytes, to each worker's mailbox: one cross-thread wake per worker, not per viewer.
+//! The worker's hub task then writes the frame into each local viewer's socket directly;
+//! the viewers' sessions are not woken unless the kernel could not take the whole frame.
+//!
+//! The same task sends the heartbeat: every `heartbeat_interval_secs` it pings each local
+//! viewer, and interrupts the session of one that has been silent, or has taken none of its
+//! queued bytes, for `client_timeout_secs`.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use bytestring::ByteString;
+use bytes::Bytes;
 use serde::Deserialize;
-use tokio::sync::broadcast;
+use tokio::sync::mpsc;
 
 use super::protocol::CloseReason;
+use super::transport::{frames, Signal, Socket};
 use crate::managers::PartyId;
 
 /// How every `closed` frame begins (`ServerMessage` puts the tag first).
 const CLOSED_PREFIX: &str = r#"{"type":"closed""#;
 
-/// What a session receives from its group.
+/// What a party's local viewers receive.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A frame to forward as it is.
-    Frame(ByteString),
-    /// Forward the `closed` frame, then close the connection.
-    Close {
-        frame: ByteString,
-        reason: CloseReason,
-    },
+    /// A WebSocket frame to write as it is.
+    Frame(Bytes),
+    /// Write the `closed` frame, then close the connection.
+    Close { frame: Bytes, reason: CloseReason },
     /// Events may have been missed: reread state and viewers from Redis.
     Resync,
 }
 
-/// The groups of this node.
+/// An event on its way to a worker.
+enum Delivery {
+    Party(PartyId, Event),
+    All(Event),
+}
+
+/// The node's hub: the mailboxes of the worker threads that hold viewers.
 pub struct Hub {
-    /// Party → its channel. A std mutex: held only to look up or insert, never across an
-    /// `.await`.
-    groups: Mutex<HashMap<PartyId, broadcast::Sender<Event>>>,
-    /// Events buffered per group (`[realtime] channel_capacity`).
-    capacity: usize,
+    /// Tells this hub's worker-local groups from another server's in the same process.
+    id: u64,
+    mailboxes: Mutex<Vec<mpsc::UnboundedSender<Delivery>>>,
+    connections: AtomicUsize,
+    heartbeat: Duration,
+    timeout: Duration,
+}
+
+static NEXT_HUB_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This worker thread's groups, per hub.
+    static LOCAL: RefCell<Vec<(u64, Rc<LocalHub>)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Hub {
-    pub fn new(capacity: usize) -> Self {
+    /// `heartbeat`: how often viewers are pinged; `timeout`: how long one may stay silent
+    /// (or leave its queue untaken) before its session is interrupted.
+    pub fn new(heartbeat: Duration, timeout: Duration) -> Self {
         Self {
-            groups: Mutex::new(HashMap::new()),
-            capacity,
+            id: NEXT_HUB_ID.fetch_add(1, Ordering::Relaxed),
+            mailboxes: Mutex::new(Vec::new()),
+            connections: AtomicUsize::new(0),
+            heartbeat,
+            timeout,
         }
     }
 
-    /// Subscribes to a party's events. Call [`Hub::leave`] after dropping the receiver.
-    pub fn join(&self, party: PartyId) -> broadcast::Receiver<Event> {
-        let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
-        groups
-            .entry(party)
-            .or_insert_with(|| broadcast::channel(self.capacity).0)
-            .subscribe()
+    /// Adds a socket to its party's group on this worker thread. Party events reach it from
+    /// now on (held back until [`Socket::release`]). Call [`Hub::leave`] when it ends.
+    ///
+    /// Must run on a worker thread (inside a `LocalSet`): the first call on a thread starts
+    /// that thread's hub task.
+    pub fn join(&self, party: PartyId, socket: &Rc<Socket>) {
+        self.local().join(party, socket);
+        self.connections.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Forgets a party's group once its last local viewer has gone.
-    pub fn leave(&self, party: PartyId) {
-        let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
-        if groups
-            .get(&party)
-            .is_some_and(|tx| tx.receiver_count() == 0)
-        {
-            groups.remove(&party);
+    pub fn leave(&self, party: PartyId, socket: &Rc<Socket>) {
+        if self.local().leave(party, socket) {
+            self.connections.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
-    fn sender(&self, party: PartyId) -> Option<broadcast::Sender<Event>> {
-        self.groups
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&party)
-            .cloned()
+    fn local(&self) -> Rc<LocalHub> {
+        LOCAL.with(|cell| {
+            let mut locals = cell.borrow_mut();
+            if let Some((_, local)) = locals.iter().find(|(id, _)| *id == self.id) {
+                return local.clone();
+            }
+            let (tx, rx) = mpsc::unbounded_channel();
+            let local = Rc::new(LocalHub::default());
+            tokio::task::spawn_local(local.clone().run(rx, self.heartbeat, self.timeout));
+            self.lock_mailboxes().push(tx);
+            locals.push((self.id, local.clone()));
+            local
+        })
     }
 
-    /// Hands a published frame to the party's local viewers, if it has any.
+    fn lock_mailboxes(&self) -> std::sync::MutexGuard<'_, Vec<mpsc::UnboundedSender<Delivery>>> {
+        self.mailboxes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn post(&self, make: impl Fn() -> Delivery) {
+        self.lock_mailboxes().retain(|tx| tx.send(make()).is_ok());
+    }
+
+    /// Hands a published event (JSON) to the party's local viewers, encoded once.
     pub fn dispatch(&self, party: PartyId, payload: String) {
-        let Some(tx) = self.sender(party) else { return };
         #[derive(Deserialize)]
         struct Closed {
             #[serde(rename = "type")]
             kind: String,
             reason: Option<CloseReason>,
         }
-        let frame = ByteString::from(payload);
+        let frame = frames::text(payload.as_bytes());
         // `closed` frames are serialized by this crate with their type first; every other
         // event is forwarded without being parsed.
-        let closing = frame.starts_with(CLOSED_PREFIX);
-        let event = match closing.then(|| serde_json::from_str::<Closed>(&frame)) {
+        let closing = payload.starts_with(CLOSED_PREFIX);
+        let event = match closing.then(|| serde_json::from_str::<Closed>(&payload)) {
             Some(Ok(Closed {
                 kind,
                 reason: Some(reason),
             })) if kind == "closed" => Event::Close { frame, reason },
             _ => Event::Frame(frame),
         };
-        // An error means no receiver is left; the group is removed on its last leave.
-        let _ = tx.send(event);
+        self.post(|| Delivery::Party(party, event.clone()));
     }
 
-    /// Sends an event to every local group.
+    /// Sends an event to every local viewer of every party.
     pub fn broadcast_all(&self, event: Event) {
-        let senders: Vec<_> = self
-            .groups
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect();
-        for tx in senders {
-            let _ = tx.send(event.clone());
-        }
+        self.post(|| Delivery::All(event.clone()));
     }
 
     /// Local viewers' connections across all parties.
     pub fn connections(&self) -> usize {
-        self.groups
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .map(|tx| tx.receiver_count())
-            .sum()
+        self.connections.load(Ordering::Relaxed)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::VideoId;
+/// One worker thread's groups.
+#[derive(Default)]
+struct LocalHub {
+    groups: RefCell<HashMap<PartyId, Vec<Rc<Socket>>>>,
+}
 
-    #[tokio::test]
-    async fn events_reach_every_local_viewer_and_groups_are_dropped_when_empty() {
-        let hub = Hub::new(8);
-        let party = PartyId::Video(VideoId(1));
-        let mut a = hub.join(party);
-        let mut b = hub.join(party);
-        hub.dispatch(party, r#"{"type":"viewers","viewers":[]}"#.into());
-        assert!(matches!(a.recv().await, Ok(Event::Frame(_))));
-        assert!(matches!(b.recv().await, Ok(Event::Frame(_))));
-        hub.dispatch(
-            party,
-            r#"{"type":"closed","reason":"video_deleted","message":"x"}"#.into(),
-        );
-        assert!(matches!(
-            a.recv().await,
-            Ok(Event::Close {
-                reason: CloseReason::VideoDeleted,
-                ..
-            })
-        ));
-        drop(a);
-        hub.leave(party);
-        assert_eq!(hub.connections(), 1);
-        drop(b);
-        hub.leave(party);
-        assert_eq!(hub.connections(), 0);
-        assert!(hub.sender(party).is_none());
+impl LocalHub {
+    fn join(&self, party: PartyId, socket: &Rc<Socket>) {
+        let mut groups = self.groups.borrow_mut();
+        let group = groups.entry(party).or_default();
+        socket.slot.set(group.len());
+        group.push(socket.clone());
+    }
+
+    /// Removes a socket; false if it was not in the group.
+    fn leave(&self, party: PartyId, socket: &Rc<Socket>) -> bool {
+        let mut groups = self.groups.borrow_mut();
+        let Some(group) = groups.get_mut(&party) else {
+            return false;
+        };
+        let slot = socket.slot.get();
+        if group.get(slot).is_none_or(|s| !Rc::ptr_eq(s, socket)) {
+            return false;
+        }
+        group.swap_remove(slot);
+        if let Some(moved) = group.get(slot) {
+            moved.slot.set(slot);
+        }
+        socket.slot.set(usize::MAX);
+        if group.is_empty() {
+            groups.remove(&party);
+        }
+        true
+    }
+
+    async fn run(
+        self: Rc<Self>,
+        mut mailbox: mpsc::UnboundedReceiver<Delivery>,
+        heartbeat: Duration,
+        timeout: Duration,
+    ) {
+        let mut tick = tokio::time::interval(heartbeat);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                delivery = mailbox.recv() => match delivery {
+                    Some(delivery) => self.deliver(delivery),
+                    None => return,
+                },
+                _ = tick.tick() => self.sweep(timeout),
+            }
+        }
+    }
+
+    fn deliver(&self, delivery: Delivery) {
+        let groups = self.groups.borrow();
+        match delivery {
+            Delivery::Party(party, event) => {
+                if let Some(group) = groups.get(&party) {
+                    for socket in group {
+                        hand(socket, &event);
+                    }
+                }
+            }
+            Delivery::All(event) => {
+                for socket in groups.values().flatten() {
+                    hand(socket, &event);
+                }
+            }
+        }
+    }
+
+    /// Pings every viewer; interrupts those silent or stalled for `timeout`.
+    fn sweep(&self, timeout: Duration) {
+        let ping = frames::ping();
+        let now = Instant::now();
+        for socket in self.groups.borrow().values().flatten() {
+            if socket.silent_for(now) > timeout {
+                socket.raise(Signal::Silent);
+            } else if socket.stalled_for(now) > timeout {
+                socket.raise(Signal::Stalled);
+            } else if socket.queued_bytes() == 0 {
+                // A viewer with bytes still queued is already being written to.
+                socket.send(ping.clone());
+            }
+        }
+    }
+}
+
+fn hand(socket: &Socket, event: &Event) {
+    match event {
+        Event::Frame(frame) => socket.deliver(frame),
+        Event::Close { frame, reason } => {
+            // Not held back: the party is over even for a viewer still joining.
+            socket.send(frame.clone());
+            socket.raise(Signal::Close(*reason));
+        }
+        Event::Resync => socket.raise(Signal::Resync),
     }
 }

@@ -1,11 +1,12 @@
 //! Realtime: one WebSocket group per party.
 //!
 //! - `protocol`: every message on the wire (documented in docs/protocol.md).
-//! - `hub`: this node's groups; an event is encoded once and the same bytes reach every
-//!   local viewer of the party through one bounded broadcast channel.
+//! - `hub`: this node's groups, one set per worker thread; an event is encoded once and the
+//!   same bytes are written into every local viewer's socket.
 //! - `subscriber`: the node's one Redis pub/sub connection, feeding the hub with the events
 //!   every node publishes, so parties span nodes.
-//! - `session`: one task per connection, from `hello` to close.
+//! - `session`: one per connection, from `hello` to close.
+//! - `transport`: the WebSocket upgrade, frames and sockets.
 //! - `limits`: per-connection token buckets.
 
 pub mod hub;
@@ -14,5 +15,6 @@ pub mod protocol;
 pub mod roster;
 pub mod session;
 pub mod subscriber;
+pub mod transport;
 
 pub use hub::{Event, Hub};

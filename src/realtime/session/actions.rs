@@ -1,6 +1,6 @@
 //! What each client message does once `hello` is done.
 
-use actix_ws::Session;
+use crate::realtime::transport::{frames, Socket};
 
 use super::{internal, send, Connection, Exit, Subject};
 use crate::domain::{DisplayName, VideoTitle};
@@ -26,7 +26,7 @@ fn refusal_message(code: &str) -> &'static str {
 impl Connection {
     pub(super) async fn on_message(
         &mut self,
-        session: &mut Session,
+        socket: &Socket,
         message: ClientMessage,
     ) -> Result<(), Exit> {
         let allowed = if message.is_command() {
@@ -36,39 +36,33 @@ impl Connection {
         };
         if !allowed {
             return send(
-                session,
+                socket,
                 &ServerMessage::error("rate_limited", "too many messages; wait a moment"),
-            )
-            .await;
+            );
         }
         let command = match message {
             ClientMessage::Hello { .. } => {
                 return send(
-                    session,
+                    socket,
                     &ServerMessage::error("bad_message", "hello was already received"),
                 )
-                .await
             }
             ClientMessage::Ping { id } => {
                 let pong = ServerMessage::Pong {
                     id,
                     server_ms: self.ctx.managers.clock.now_ms(),
                 };
-                return send(session, &pong).await;
+                return send(socket, &pong);
             }
             ClientMessage::Buffering => return self.buffering().await,
             ClientMessage::Ready => return self.ready().await,
             ClientMessage::SyncStatus { in_sync } => return self.sync_status(in_sync).await,
-            ClientMessage::SetWait { enabled } => return self.set_wait(session, enabled).await,
-            ClientMessage::Chat { text } => return self.chat(session, &text).await,
-            ClientMessage::SetName { name } => return self.set_name(session, &name).await,
-            ClientMessage::ControlMode { mode } => return self.control_mode(session, mode).await,
-            ClientMessage::Promote { user_id } => {
-                return self.promote(session, user_id, true).await
-            }
-            ClientMessage::Demote { user_id } => {
-                return self.promote(session, user_id, false).await
-            }
+            ClientMessage::SetWait { enabled } => return self.set_wait(socket, enabled).await,
+            ClientMessage::Chat { text } => return self.chat(socket, &text).await,
+            ClientMessage::SetName { name } => return self.set_name(socket, &name).await,
+            ClientMessage::ControlMode { mode } => return self.control_mode(socket, mode).await,
+            ClientMessage::Promote { user_id } => return self.promote(socket, user_id, true).await,
+            ClientMessage::Demote { user_id } => return self.promote(socket, user_id, false).await,
             ClientMessage::Play => Ok(Command::Play),
             ClientMessage::Pause { position_ms } => Command::pause(position_ms, None),
             ClientMessage::Seek { position_ms } => Command::seek(position_ms, None),
@@ -82,12 +76,12 @@ impl Connection {
             }
         };
         match command {
-            Ok(command) => self.command(session, command).await,
-            Err(err) => send(session, &ServerMessage::error(err.code(), err.to_string())).await,
+            Ok(command) => self.command(socket, command).await,
+            Err(err) => send(socket, &ServerMessage::error(err.code(), err.to_string())),
         }
     }
 
-    async fn command(&mut self, session: &mut Session, command: Command) -> Result<(), Exit> {
+    async fn command(&mut self, socket: &Socket, command: Command) -> Result<(), Exit> {
         let result = self
             .ctx
             .managers
@@ -106,7 +100,11 @@ impl Connection {
                 } else if command.is_control() {
                     // Nothing changed and nothing was published; the sender still learns the
                     // state, in case its player had wandered off.
-                    session.text(frame).await.map_err(|_| Exit::Gone)
+                    if socket.send(frames::text(frame.as_bytes())) {
+                        Ok(())
+                    } else {
+                        Err(Exit::Gone)
+                    }
                 } else {
                     Ok(())
                 }
@@ -121,7 +119,7 @@ impl Connection {
                     "invalid_position" => "invalid_position",
                     _ => "refused",
                 };
-                send(session, &ServerMessage::error(code, refusal_message(code))).await
+                send(socket, &ServerMessage::error(code, refusal_message(code)))
             }
             Ok(CommandResult::Gone) => Err(Exit::Close {
                 reason: self.subject.deleted(),
@@ -130,13 +128,12 @@ impl Connection {
             Err(err) => {
                 tracing::error!(error = ?err, party = %self.party, "command failed");
                 send(
-                    session,
+                    socket,
                     &ServerMessage::error(
                         "internal",
                         "the command could not be applied; try again",
                     ),
                 )
-                .await
             }
         }
     }
@@ -197,7 +194,7 @@ impl Connection {
         self.entry.status = ViewerStatus::Buffering;
         self.entry.left_behind = false;
         self.publish_entry().await?;
-        self.stall_deadline = Some(tokio::time::Instant::now() + self.ctx.wait_limit);
+        self.stall_deadline = Some(Box::pin(tokio::time::sleep(self.ctx.wait_limit)));
         self.server_command(Command::Hold).await;
         Ok(())
     }
@@ -263,8 +260,8 @@ impl Connection {
         }
     }
 
-    async fn set_wait(&mut self, session: &mut Session, enabled: bool) -> Result<(), Exit> {
-        if !self.owner_only(session).await? {
+    async fn set_wait(&mut self, socket: &Socket, enabled: bool) -> Result<(), Exit> {
+        if !self.owner_only(socket)? {
             return Ok(());
         }
         self.ctx
@@ -279,12 +276,10 @@ impl Connection {
         Ok(())
     }
 
-    async fn chat(&mut self, session: &mut Session, text: &str) -> Result<(), Exit> {
+    async fn chat(&mut self, socket: &Socket, text: &str) -> Result<(), Exit> {
         let text = match clean_chat_text(text, self.ctx.chat.max_chars) {
             Ok(text) => text,
-            Err(err) => {
-                return send(session, &ServerMessage::error(err.code(), err.to_string())).await
-            }
+            Err(err) => return send(socket, &ServerMessage::error(err.code(), err.to_string())),
         };
         match self
             .ctx
@@ -297,7 +292,7 @@ impl Connection {
             Ok(Posted::RateLimited(wait)) => {
                 let message =
                     format!("You are sending messages quickly. Wait {wait} s, then try again.");
-                send(session, &ServerMessage::error("chat_rate_limited", message)).await
+                send(socket, &ServerMessage::error("chat_rate_limited", message))
             }
             Ok(Posted::Gone) => Err(Exit::Close {
                 reason: self.subject.deleted(),
@@ -306,23 +301,21 @@ impl Connection {
             Err(err) => {
                 tracing::error!(error = ?err, "chat failed");
                 send(
-                    session,
+                    socket,
                     &ServerMessage::error("internal", "the message could not be sent; try again"),
                 )
-                .await
             }
         }
     }
 
-    async fn set_name(&mut self, session: &mut Session, name: &str) -> Result<(), Exit> {
+    async fn set_name(&mut self, socket: &Socket, name: &str) -> Result<(), Exit> {
         let name = match DisplayName::parse(name) {
             Ok(name) => name,
             Err(err) => {
                 return send(
-                    session,
+                    socket,
                     &ServerMessage::error("invalid_name", err.to_string()),
                 )
-                .await
             }
         };
         let managers = self.ctx.managers.clone();
@@ -342,23 +335,22 @@ impl Connection {
         Ok(())
     }
 
-    async fn owner_only(&self, session: &mut Session) -> Result<bool, Exit> {
+    fn owner_only(&self, socket: &Socket) -> Result<bool, Exit> {
         if self.user.id == self.subject.owner() {
             return Ok(true);
         }
         send(
-            session,
+            socket,
             &ServerMessage::error(
                 "not_owner",
                 "Only the host can change who may control playback.",
             ),
-        )
-        .await?;
+        )?;
         Ok(false)
     }
 
-    async fn control_mode(&mut self, session: &mut Session, mode: ControlMode) -> Result<(), Exit> {
-        if !self.owner_only(session).await? {
+    async fn control_mode(&mut self, socket: &Socket, mode: ControlMode) -> Result<(), Exit> {
+        if !self.owner_only(socket)? {
             return Ok(());
         }
         self.ctx
@@ -378,13 +370,8 @@ impl Connection {
         Ok(())
     }
 
-    async fn promote(
-        &mut self,
-        session: &mut Session,
-        user: u64,
-        promoted: bool,
-    ) -> Result<(), Exit> {
-        if !self.owner_only(session).await? {
+    async fn promote(&mut self, socket: &Socket, user: u64, promoted: bool) -> Result<(), Exit> {
+        if !self.owner_only(socket)? {
             return Ok(());
         }
         self.ctx

@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
-use actix_ws::Session;
+use crate::realtime::transport::Socket;
 
 use super::{internal, send, Connection, Exit, Subject};
 use crate::realtime::protocol::{ServerMessage, You, PROTOCOL_VERSION};
 
 impl Connection {
     /// Records presence, sends `welcome`, tells the party.
-    pub(super) async fn arrive(&mut self, session: &mut Session) -> Result<(), Exit> {
+    pub(super) async fn arrive(&mut self, socket: &Socket) -> Result<(), Exit> {
         let managers = self.ctx.managers.clone();
         let gone = || Exit::Close {
             reason: self.subject.deleted(),
@@ -81,7 +81,7 @@ impl Connection {
             permissions,
             chat,
         };
-        send(session, &welcome).await?;
+        send(socket, &welcome)?;
         self.ctx.roster.touch(self.party);
         if arrival.first_connection
             && !arrival.returning

@@ -1,8 +1,10 @@
 //! One viewer's connection, from `hello` to close.
 //!
-//! The task `select!`s over the client's frames, its party group's events and a heartbeat
-//! tick. It ends on close, heartbeat timeout, a failed send, a `closed` event or shutdown;
-//! on every exit it removes its presence, tells the party, and leaves the group.
+//! The session waits on its [`Socket`] for the client's messages and for the hub's signals
+//! (resync, close, silence); party events themselves are written by the hub without
+//! waking it. Handling a message may take several Redis round trips: that work is boxed,
+//! so an idle session holds only what it must remember. On every exit it removes its
+//! presence, tells the party, and leaves the group.
 //!
 //! - `actions`: what each client message does.
 //! - `arrivals`: joining and leaving, with the chat's "joined"/"left" lines.
@@ -10,27 +12,27 @@
 mod actions;
 mod arrivals;
 
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, Session};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use futures_util::StreamExt;
 use rand::RngCore;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::limits::TokenBucket;
 use super::protocol::{ClientMessage, CloseReason, ParseError, ServerMessage, PROTOCOL_VERSION};
-use super::{Event, Hub};
+use super::transport::{frames, Next, Signal, Socket};
+use super::Hub;
 use crate::config::{ChatSettings, RealtimeSettings};
 use crate::domain::UserId;
 use crate::managers::{
     Managers, PartyId, Playlist, PresenceEntry, StoreError, User, Video, ViewerStatus,
 };
 
-/// Everything a session needs from the application.
-#[derive(Clone)]
+/// Everything a session needs from the application, shared by all of them.
 pub struct SessionContext {
     pub managers: Managers,
     pub hub: Arc<Hub>,
@@ -87,92 +89,94 @@ enum Exit {
     },
 }
 
-/// Runs a connection to its end.
+/// Runs a connection to its end. Returns the close frame's code and reason to send, if
+/// the connection is still open.
 pub async fn run(
-    ctx: SessionContext,
-    mut session: Session,
-    stream: AggregatedMessageStream,
+    ctx: Arc<SessionContext>,
+    socket: Rc<Socket>,
     user: User,
     subject: Option<Subject>,
-) {
-    let mut stream = stream;
-    let Some(subject) = subject else {
-        close(session, CloseReason::InviteInvalid, true).await;
-        return;
+) -> Option<(u16, String)> {
+    let exit = match subject {
+        None => Exit::Close {
+            reason: CloseReason::InviteInvalid,
+            send_frame: true,
+        },
+        Some(subject) => match await_hello(&ctx, &socket).await {
+            Ok(()) => Connection::new(ctx, user, subject).serve(&socket).await,
+            Err(exit) => exit,
+        },
     };
-    let exit = match await_hello(&ctx, &mut session, &mut stream).await {
-        Ok(()) => {
-            Connection::new(ctx.clone(), user, subject)
-                .serve(&mut session, &mut stream)
-                .await
+    match exit {
+        Exit::Gone => Some((1000, String::new())),
+        Exit::Close { reason, send_frame } => {
+            if send_frame {
+                socket.send(frames::text(
+                    ServerMessage::closed(reason).to_json().as_bytes(),
+                ));
+            }
+            Some((reason.code(), format!("{reason:?}")))
         }
-        Err(exit) => exit,
-    };
-    if let Exit::Close { reason, send_frame } = exit {
-        close(session, reason, send_frame).await;
     }
 }
 
-async fn close(mut session: Session, reason: CloseReason, send_frame: bool) {
-    if send_frame {
-        let _ = session.text(ServerMessage::closed(reason).to_json()).await;
+/// Sends one message; Err when the connection is broken.
+fn send(socket: &Socket, message: &ServerMessage) -> Result<(), Exit> {
+    if socket.send(frames::text(message.to_json().as_bytes())) {
+        Ok(())
+    } else {
+        Err(Exit::Gone)
     }
-    let code = match reason {
-        CloseReason::ServerShutdown => CloseCode::Away,
-        CloseReason::FrameTooLarge => CloseCode::Size,
-        other => CloseCode::Other(other.code()),
-    };
-    let _ = session
-        .close(Some(actix_ws::CloseReason {
-            code,
-            description: Some(format!("{reason:?}")),
-        }))
-        .await;
-}
-
-async fn send(session: &mut Session, message: &ServerMessage) -> Result<(), Exit> {
-    session
-        .text(message.to_json())
-        .await
-        .map_err(|_| Exit::Gone)
 }
 
 /// Waits for `hello`, answering anything else with `hello_required`.
-async fn await_hello(
-    ctx: &SessionContext,
-    session: &mut Session,
-    stream: &mut AggregatedMessageStream,
-) -> Result<(), Exit> {
+async fn await_hello(ctx: &SessionContext, socket: &Socket) -> Result<(), Exit> {
     let deadline = tokio::time::sleep(Duration::from_secs(ctx.settings.hello_timeout_secs));
     tokio::pin!(deadline);
     let refuse = ServerMessage::error("hello_required", "send hello first");
     loop {
-        tokio::select! {
+        let next = tokio::select! {
             _ = &mut deadline => return Err(Exit::Close { reason: CloseReason::HelloTimeout, send_frame: true }),
-            frame = stream.next() => match frame {
-                Some(Ok(AggregatedMessage::Text(text))) => match ClientMessage::parse(&text) {
-                    Ok(ClientMessage::Hello { protocol }) if protocol == PROTOCOL_VERSION => return Ok(()),
-                    Ok(ClientMessage::Hello { .. }) => {
-                        let speaks = format!("this server speaks protocol {PROTOCOL_VERSION}");
-                        send(session, &ServerMessage::error("protocol_unsupported", speaks)).await?;
-                        return Err(Exit::Close { reason: CloseReason::ProtocolUnsupported, send_frame: true });
-                    }
-                    _ => send(session, &refuse).await?,
-                },
-                Some(Ok(AggregatedMessage::Ping(bytes))) => session.pong(&bytes).await.map_err(|_| Exit::Gone)?,
-                Some(Ok(AggregatedMessage::Close(_))) | None => return Err(Exit::Gone),
-                Some(Ok(_)) => send(session, &refuse).await?,
-                Some(Err(err)) => return Err(protocol_error(err)),
-            }
+            next = poll_fn(|cx| socket.poll_next(cx)) => next,
+        };
+        match next {
+            Next::Text(text) => match ClientMessage::parse(&text) {
+                Ok(ClientMessage::Hello { protocol }) if protocol == PROTOCOL_VERSION => {
+                    return Ok(())
+                }
+                Ok(ClientMessage::Hello { .. }) => {
+                    let speaks = format!("this server speaks protocol {PROTOCOL_VERSION}");
+                    send(
+                        socket,
+                        &ServerMessage::error("protocol_unsupported", speaks),
+                    )?;
+                    return Err(Exit::Close {
+                        reason: CloseReason::ProtocolUnsupported,
+                        send_frame: true,
+                    });
+                }
+                _ => send(socket, &refuse)?,
+            },
+            Next::Binary => send(socket, &refuse)?,
+            other => return Err(ended(other)),
         }
     }
 }
 
-fn protocol_error(err: actix_ws::ProtocolError) -> Exit {
-    match err {
-        actix_ws::ProtocolError::Overflow => Exit::Close {
+/// The exit for whatever ends a connection outright.
+fn ended(next: Next) -> Exit {
+    match next {
+        Next::TooLarge => Exit::Close {
             reason: CloseReason::FrameTooLarge,
             send_frame: false,
+        },
+        Next::Signal(Signal::Close(reason)) => Exit::Close {
+            reason,
+            send_frame: false,
+        },
+        Next::Signal(Signal::Silent) => Exit::Close {
+            reason: CloseReason::HeartbeatTimeout,
+            send_frame: true,
         },
         _ => Exit::Gone,
     }
@@ -185,7 +189,7 @@ fn internal(err: StoreError, what: &str) -> Exit {
 
 /// A connection that has said hello.
 struct Connection {
-    ctx: SessionContext,
+    ctx: Arc<SessionContext>,
     user: User,
     subject: Subject,
     party: PartyId,
@@ -193,13 +197,18 @@ struct Connection {
     entry: PresenceEntry,
     commands: TokenBucket,
     messages: TokenBucket,
-    last_seen: Instant,
     /// While buffering: when the party stops waiting for this viewer.
-    stall_deadline: Option<tokio::time::Instant>,
+    stall_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// What woke the session.
+enum Wake {
+    Next(Next),
+    StallLimit,
 }
 
 impl Connection {
-    fn new(ctx: SessionContext, user: User, subject: Subject) -> Self {
+    fn new(ctx: Arc<SessionContext>, user: User, subject: Subject) -> Self {
         let mut id = [0u8; 12];
         rand::rng().fill_bytes(&mut id);
         let rt = &ctx.settings;
@@ -221,53 +230,45 @@ impl Connection {
             subject,
             conn_id: URL_SAFE_NO_PAD.encode(id),
             entry,
-            last_seen: Instant::now(),
             stall_deadline: None,
         }
     }
 
-    async fn serve(mut self, session: &mut Session, stream: &mut AggregatedMessageStream) -> Exit {
-        // Join the group before reading the state, so no event falls between the two.
-        let mut events = self.ctx.hub.join(self.party);
-        let exit = self.run_joined(session, stream, &mut events).await;
-        drop(events);
-        self.ctx.hub.leave(self.party);
-        self.depart().await;
+    async fn serve(mut self, socket: &Rc<Socket>) -> Exit {
+        // Join the group before reading the state, so no event falls between the two; the
+        // socket holds events back until `welcome` is out.
+        let hub = self.ctx.hub.clone();
+        hub.join(self.party, socket);
+        let exit = self.run_joined(socket).await;
+        hub.leave(self.party, socket);
+        Box::pin(self.depart()).await;
         exit
     }
 
-    async fn run_joined(
-        &mut self,
-        session: &mut Session,
-        stream: &mut AggregatedMessageStream,
-        events: &mut tokio::sync::broadcast::Receiver<Event>,
-    ) -> Exit {
-        if let Err(exit) = self.arrive(session).await {
+    async fn run_joined(&mut self, socket: &Socket) -> Exit {
+        if let Err(exit) = Box::pin(self.arrive(socket)).await {
             return exit;
         }
-        let rt = &self.ctx.settings;
-        let timeout = Duration::from_secs(rt.client_timeout_secs);
-        let mut heartbeat = tokio::time::interval(Duration::from_secs(rt.heartbeat_interval_secs));
-        heartbeat.tick().await;
+        socket.release();
         loop {
-            let stall = self.stall_deadline;
-            let step = tokio::select! {
-                _ = async { tokio::time::sleep_until(stall.unwrap_or_else(tokio::time::Instant::now)).await }, if stall.is_some() => {
-                    self.left_behind().await
-                }
-                frame = stream.next() => match frame {
-                    Some(Ok(frame)) => self.on_frame(session, frame).await,
-                    Some(Err(err)) => Err(protocol_error(err)),
-                    None => Err(Exit::Gone),
-                },
-                event = events.recv() => self.on_event(session, event).await,
-                _ = heartbeat.tick() => {
-                    if self.last_seen.elapsed() > timeout {
-                        Err(Exit::Close { reason: CloseReason::HeartbeatTimeout, send_frame: true })
-                    } else {
-                        session.ping(b"").await.map_err(|_| Exit::Gone)
+            let wake = poll_fn(|cx| {
+                if let Some(stall) = self.stall_deadline.as_mut() {
+                    if stall.as_mut().poll(cx).is_ready() {
+                        return std::task::Poll::Ready(Wake::StallLimit);
                     }
                 }
+                socket.poll_next(cx).map(Wake::Next)
+            })
+            .await;
+            let step = match wake {
+                Wake::StallLimit => Box::pin(self.left_behind()).await,
+                Wake::Next(Next::Text(text)) => Box::pin(self.on_text(socket, &text)).await,
+                Wake::Next(Next::Binary) => send(
+                    socket,
+                    &ServerMessage::error("binary_not_supported", "send JSON text frames"),
+                ),
+                Wake::Next(Next::Signal(Signal::Resync)) => Box::pin(self.resync(socket)).await,
+                Wake::Next(other) => Err(ended(other)),
             };
             if let Err(exit) = step {
                 return exit;
@@ -276,7 +277,7 @@ impl Connection {
     }
 
     /// Rereads state and viewers after events may have been missed.
-    async fn resync(&mut self, session: &mut Session) -> Result<(), Exit> {
+    async fn resync(&mut self, socket: &Socket) -> Result<(), Exit> {
         let party = &self.ctx.managers.party;
         let Some(state) = party
             .state(self.party)
@@ -293,66 +294,25 @@ impl Connection {
             .viewers(self.party, limit)
             .await
             .map_err(|e| internal(e, "viewers"))?;
-        send(session, &ServerMessage::State { state }).await?;
-        send(session, &ServerMessage::Viewers { viewers, people }).await
+        send(socket, &ServerMessage::State { state })?;
+        send(socket, &ServerMessage::Viewers { viewers, people })
     }
 
-    async fn on_event(
-        &mut self,
-        session: &mut Session,
-        event: Result<Event, RecvError>,
-    ) -> Result<(), Exit> {
-        match event {
-            Ok(Event::Frame(frame)) => session.text(frame).await.map_err(|_| Exit::Gone),
-            Ok(Event::Close { frame, reason }) => {
-                let _ = session.text(frame).await;
-                Err(Exit::Close {
-                    reason,
-                    send_frame: false,
-                })
-            }
-            Ok(Event::Resync) | Err(RecvError::Lagged(_)) => self.resync(session).await,
-            Err(RecvError::Closed) => Err(Exit::Gone),
+    async fn on_text(&mut self, socket: &Socket, text: &str) -> Result<(), Exit> {
+        let limit = self.ctx.settings.max_frame_bytes;
+        if text.len() > limit {
+            let message = format!("frames may be at most {limit} bytes");
+            return send(socket, &ServerMessage::error("frame_too_large", message));
         }
-    }
-
-    async fn on_frame(
-        &mut self,
-        session: &mut Session,
-        frame: AggregatedMessage,
-    ) -> Result<(), Exit> {
-        self.last_seen = Instant::now();
-        match frame {
-            AggregatedMessage::Text(text) => {
-                let limit = self.ctx.settings.max_frame_bytes;
-                if text.len() > limit {
-                    let message = format!("frames may be at most {limit} bytes");
-                    return send(session, &ServerMessage::error("frame_too_large", message)).await;
-                }
-                match ClientMessage::parse(&text) {
-                    Ok(message) => self.on_message(session, message).await,
-                    Err(ParseError::UnknownType) => {
-                        send(
-                            session,
-                            &ServerMessage::error("unknown_type", "unknown message type"),
-                        )
-                        .await
-                    }
-                    Err(ParseError::BadMessage(why)) => {
-                        send(session, &ServerMessage::error("bad_message", why)).await
-                    }
-                }
+        match ClientMessage::parse(text) {
+            Ok(message) => self.on_message(socket, message).await,
+            Err(ParseError::UnknownType) => send(
+                socket,
+                &ServerMessage::error("unknown_type", "unknown message type"),
+            ),
+            Err(ParseError::BadMessage(why)) => {
+                send(socket, &ServerMessage::error("bad_message", why))
             }
-            AggregatedMessage::Binary(_) => {
-                send(
-                    session,
-                    &ServerMessage::error("binary_not_supported", "send JSON text frames"),
-                )
-                .await
-            }
-            AggregatedMessage::Ping(bytes) => session.pong(&bytes).await.map_err(|_| Exit::Gone),
-            AggregatedMessage::Pong(_) => Ok(()),
-            AggregatedMessage::Close(_) => Err(Exit::Gone),
         }
     }
 }
