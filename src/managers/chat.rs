@@ -174,17 +174,6 @@ pub fn clean_chat_text(text: &str, max_chars: usize) -> Result<String, ChatTextE
     Ok(cleaned.to_owned())
 }
 
-/// `m:ss` or `h:mm:ss`, as shown in system lines.
-pub fn format_position(ms: f64) -> String {
-    let total = (ms.max(0.0) / 1000.0).floor() as u64;
-    let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,12 +193,5 @@ mod tests {
             "<img src=x onerror=alert(1)>",
             "text stays text"
         );
-    }
-
-    #[test]
-    fn positions_read_like_a_clock() {
-        assert_eq!(format_position(0.0), "0:00");
-        assert_eq!(format_position(723_400.0), "12:03");
-        assert_eq!(format_position(3_723_000.0), "1:02:03");
     }
 }

@@ -15,13 +15,13 @@ mod users;
 mod videos;
 
 pub use chat::{
-    clean_chat_text, format_position, ChatKind, ChatManager, ChatMessage, ChatTextError, Posted,
+    clean_chat_text, ChatKind, ChatManager, ChatMessage, ChatTextError, Posted,
 };
 pub use clock::ServerClock;
 pub use invites::InvitesManager;
 pub use keys::Keys;
 pub use party::{
-    Arrival, CommandResult, ControlMode, Departure, PartyId, PartyManager, Permissions,
+    Announcement, Arrival, CommandResult, ControlMode, Departure, PartyId, PartyManager, Permissions,
     PresenceEntry, ViewerStatus, ViewerSummary,
 };
 pub use playlists::{Playlist, PlaylistError, PlaylistItem, PlaylistView, PlaylistsManager};
@@ -71,7 +71,12 @@ impl Managers {
             ),
             videos: VideosManager::new(conn.clone(), keys.clone()),
             playlists: PlaylistsManager::new(conn.clone(), keys.clone()),
-            party: PartyManager::new(conn.clone(), keys.clone(), settings.sync.clone()),
+            party: PartyManager::new(
+                conn.clone(),
+                keys.clone(),
+                settings.sync.clone(),
+                settings.chat.history,
+            ),
             chat: ChatManager::new(conn.clone(), keys.clone(), settings.chat.clone()),
             invites: InvitesManager::new(conn.clone(), keys.clone()),
             clock: std::sync::Arc::new(ServerClock::default()),

@@ -173,12 +173,22 @@ pub enum CommandResult {
     Gone,
 }
 
+/// The chat's system line for a control action ("Ana paused at 12:03").
+#[derive(Debug, Clone)]
+pub struct Announcement {
+    pub text: String,
+    /// Ends the line with the position the action left the video at.
+    pub with_position: bool,
+}
+
 /// Playback state, permissions and presence of parties.
 #[derive(Clone)]
 pub struct PartyManager {
     conn: ConnectionManager,
     keys: Keys,
     sync: SyncSettings,
+    /// Chat messages a party keeps (`[chat] history`), for the lines commands post.
+    chat_kept: usize,
     command: Arc<redis::Script>,
     /// Writes a hash field only while the party exists.
     hset_live: Arc<redis::Script>,
@@ -188,11 +198,12 @@ pub struct PartyManager {
 }
 
 impl PartyManager {
-    pub fn new(conn: ConnectionManager, keys: Keys, sync: SyncSettings) -> Self {
+    pub fn new(conn: ConnectionManager, keys: Keys, sync: SyncSettings, chat_kept: usize) -> Self {
         Self {
             conn,
             keys,
             sync,
+            chat_kept,
             command: Arc::new(redis::Script::new(include_str!(
                 "scripts/party_command.lua"
             ))),
@@ -218,6 +229,7 @@ impl PartyManager {
         value: &str,
         user: UserId,
         by: &str,
+        line: Option<&Announcement>,
     ) -> Result<CommandResult, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
@@ -236,6 +248,8 @@ impl PartyManager {
             .key(self.keys.party_controllers(&p))
             .key(items)
             .key(order)
+            .key(self.keys.party_chat(&p))
+            .key(self.keys.party_chat_seq(&p))
             .arg(name)
             .arg(value)
             .arg(by)
@@ -245,6 +259,9 @@ impl PartyManager {
             .arg(&p)
             .arg(user)
             .arg(party.kind())
+            .arg(line.map_or("", |l| l.text.as_str()))
+            .arg(if line.is_some_and(|l| l.with_position) { "1" } else { "0" })
+            .arg(self.chat_kept)
             .invoke_async(&mut conn)
             .await;
         let (changed, frame) = match result {
@@ -265,7 +282,7 @@ impl PartyManager {
 
     /// The current state (created on first use); `None` when the party is gone.
     pub async fn state(&self, party: PartyId) -> Result<Option<PlaybackState>, StoreError> {
-        match self.run(party, "state", "0", 0, "").await? {
+        match self.run(party, "state", "0", 0, "", None).await? {
             CommandResult::Applied { state, .. } => Ok(Some(state)),
             _ => Ok(None),
         }
@@ -273,15 +290,18 @@ impl PartyManager {
 
     /// Applies a validated command from `user` on the Redis clock; a change is stored and
     /// published in the same step.
+    /// Applies a command. `line`, if any, is posted to the chat as a system line in the same
+    /// step when the command changes something (and carried by the published state).
     pub async fn apply(
         &self,
         party: PartyId,
         command: Command,
         user: UserId,
         by: &str,
+        line: Option<&Announcement>,
     ) -> Result<CommandResult, StoreError> {
         let (name, value) = command.script_args();
-        self.run(party, name, &value, user, by).await
+        self.run(party, name, &value, user, by, line).await
     }
 
     /// After a playlist edit: if the current item is gone, move to `fallback` (or the first).
@@ -290,7 +310,7 @@ impl PartyManager {
         party: PartyId,
         fallback: Option<u64>,
     ) -> Result<CommandResult, StoreError> {
-        self.run(party, "refresh", &fallback.unwrap_or(0).to_string(), 0, "")
+        self.run(party, "refresh", &fallback.unwrap_or(0).to_string(), 0, "", None)
             .await
     }
 

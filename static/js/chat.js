@@ -51,6 +51,7 @@ export class ChatPanel {
     this.selfId = null;
     this.context = { canControl: false, media: null };
     this.draft = null; // {raw, text} of the message sent and not yet seen back
+    this.lastId = 0; // the newest message shown
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.submit();
@@ -77,12 +78,16 @@ export class ChatPanel {
 
   /** The stored history, oldest first (on every welcome: it replaces what was shown). */
   history(messages) {
+    this.lastId = messages.reduce((last, m) => Math.max(last, Number(m.id) || 0), 0);
     this.list.replaceChildren(...messages.map((m) => this.entry(m)));
     this.list.scrollTop = this.list.scrollHeight;
   }
 
   /** One live message. */
   add(message) {
+    // A message written while this viewer joined can come both in the history and live.
+    if (Number(message.id) <= this.lastId) return;
+    this.lastId = Math.max(this.lastId, Number(message.id) || 0);
     const own = message.kind !== 'system' && String(message.user_id) === String(this.selfId);
     const follow = own || isNearBottom(this.list);
     this.list.append(this.entry(message));

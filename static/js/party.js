@@ -106,6 +106,8 @@ export class PartyConnection {
         if (!(msg.state?.seq > this.heldSeq)) return; // stale or repeated: already applied
         this.heldSeq = msg.state.seq;
         h.onState?.(msg.state);
+        // a control action's system line travels with the state it made
+        if (msg.chat) h.onChat?.(msg.chat);
         break;
       case 'pong': {
         const sentAt = this.pings.get(msg.id);

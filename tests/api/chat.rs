@@ -56,6 +56,33 @@ async fn chat_is_stored_and_replayed_to_whoever_joins() {
 }
 
 #[tokio::test]
+async fn a_control_action_and_its_chat_line_arrive_as_one_event() {
+    let app = spawn_app().await;
+    let video = app.video().await;
+    let (mut a, _) = app.join(&key(&video)).await;
+    let (mut b, _) = app.join(&key(&video)).await;
+    a.send(json!({"type": "seek", "position_ms": 3_723_000})).await;
+    let state = b.expect("state").await;
+    assert_eq!(state["state"]["position_ms"], 3_723_000);
+    let line = &state["chat"];
+    assert_eq!(line["kind"], "system");
+    assert!(
+        line["text"].as_str().unwrap().ends_with(" jumped to 1:02:03"),
+        "{line}"
+    );
+    assert_eq!(line["media"], format!("video:{}", video["id"]));
+    // Stored like any message: whoever joins later reads it in the history.
+    let (_late, welcome) = app.join(&key(&video)).await;
+    let history = welcome["chat"].as_array().unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|m| m["id"] == line["id"] && m["text"] == line["text"]),
+        "{history:?}"
+    );
+}
+
+#[tokio::test]
 async fn the_history_keeps_only_the_last_messages() {
     let app = spawn_app_with(|s| {
         s.chat.history = 3;
@@ -142,12 +169,19 @@ async fn joins_and_control_actions_are_announced_but_a_reload_is_not() {
     let (mut b, _) = app.join_as(&key(&video), Some(&bob)).await;
     b.send(json!({"type": "pause", "position_ms": 0})).await;
     b.send(json!({"type": "play"})).await;
-    let line = a.expect("chat").await;
+    // The first line after the reload is the play's, carried by its state.
+    let line = loop {
+        match a.next().await {
+            Received::Json(v) if v["type"] == "chat" => break v["message"].clone(),
+            Received::Json(v) if v["type"] == "state" && v["chat"].is_object() => {
+                break v["chat"].clone()
+            }
+            Received::Json(_) => continue,
+            Received::Closed(code) => panic!("closed ({code:?})"),
+        }
+    };
     assert!(
-        line["message"]["text"]
-            .as_str()
-            .unwrap()
-            .contains(" played from 0:00"),
+        line["text"].as_str().unwrap().contains(" played from 0:00"),
         "no join line for a reload: {line}"
     );
 

@@ -51,7 +51,8 @@ function panel({ connected = true } = {}) {
   return { chat, sent, seeks, submit, ...parts };
 }
 
-const message = (fields) => ({ id: 1, kind: 'user', user_id: 8, name: 'Bo', text: 'hi', position_ms: 61_000, media: 'video:1', at_ms: 0, ...fields });
+let nextId = 1;
+const message = (fields) => ({ id: nextId++, kind: 'user', user_id: 8, name: 'Bo', text: 'hi', position_ms: 61_000, media: 'video:1', at_ms: 0, ...fields });
 
 test('markup typed by someone shows as its characters', () => {
   const { chat, list } = panel();
@@ -61,6 +62,15 @@ test('markup typed by someone shows as its characters', () => {
   assert.equal(li.querySelectorAll('span.chat-text')[0].textContent, '<img src=x onerror=alert(1)>');
   assert.equal(li.querySelectorAll('span.chat-name')[0].textContent, '<i>Bo</i>');
   assert.equal(li.querySelectorAll('img').length, 0);
+});
+
+test('a message both in the history and live is shown once', () => {
+  const { chat, list } = panel();
+  chat.history([message({ id: 40, text: 'earlier' }), message({ id: 41, text: 'while joining' })]);
+  chat.add(message({ id: 41, text: 'while joining' }));
+  chat.add(message({ id: 42, text: 'after' }));
+  assert.deepEqual(list.children.map((li) => li.textContent.includes('while joining')), [false, true, false]);
+  assert.equal(list.children.length, 3);
 });
 
 test('system lines are set apart and carry no time button', () => {

@@ -9,8 +9,13 @@
 -- ARGV[3] = display name of the sender   ARGV[4] = play lead (ms)   ARGV[5] = pause tolerance (ms)
 -- ARGV[6] = event channel   ARGV[7] = party id   ARGV[8] = sender's user id (0: the server)
 -- ARGV[9] = party kind: video | playlist
+-- KEYS[7] = party:{party}:chat   KEYS[8] = party:{party}:chat_seq
+-- ARGV[10] = the chat's system line for this action ('' for none)
+-- ARGV[11] = '1' to end that line with the position   ARGV[12] = chat messages kept
 -- Returns {1, frame} after a change (stored, then published), {0, frame} when nothing changed,
--- {-1, code} when the command is refused (nothing changed).
+-- {-1, code} when the command is refused (nothing changed). After a change with a system
+-- line, the line is stored in the chat history and the frame carries it (`chat`): one
+-- event per action.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -200,9 +205,24 @@ if changed then
 end
 local duration = cjson.null
 if dur >= 0 then duration = dur end
-local frame = cjson.encode({ type = 'state', state = {
+local event = { type = 'state', state = {
   seq = seq, media = media, paused = paused, position_ms = pos, anchor_ms = anchor,
-  rate = rate, duration_ms = duration, updated_by = by, waiting = waiting } })
+  rate = rate, duration_ms = duration, updated_by = by, waiting = waiting } }
+if changed and cmd ~= 'state' and ARGV[10] ~= '' then
+  local text = ARGV[10]
+  if ARGV[11] == '1' then
+    local total = math.floor(math.max(pos, 0) / 1000)
+    local h, m, sec = math.floor(total / 3600), math.floor(total / 60) % 60, total % 60
+    if h > 0 then text = text .. string.format('%d:%02d:%02d', h, m, sec)
+    else text = text .. string.format('%d:%02d', m, sec) end
+  end
+  event.chat = {
+    id = redis.call('INCR', KEYS[8]), kind = 'system', user_id = 0, name = '',
+    text = text, position_ms = expected(now), media = media, at_ms = now }
+  redis.call('RPUSH', KEYS[7], cjson.encode(event.chat))
+  redis.call('LTRIM', KEYS[7], -tonumber(ARGV[12]), -1)
+end
+local frame = cjson.encode(event)
 if changed and cmd ~= 'state' then
   redis.call('PUBLISH', ARGV[6], frame)
 end

@@ -5,7 +5,7 @@ use crate::realtime::transport::{frames, Socket};
 use super::{internal, send, Connection, Exit, Subject};
 use crate::domain::{DisplayName, VideoTitle};
 use crate::managers::{
-    clean_chat_text, format_position, CommandResult, ControlMode, Posted, ViewerStatus,
+    clean_chat_text, Announcement, CommandResult, ControlMode, Posted, ViewerStatus,
 };
 use crate::realtime::protocol::{ClientMessage, ServerMessage};
 use crate::sync::{Command, PlaybackState};
@@ -82,11 +82,18 @@ impl Connection {
     }
 
     async fn command(&mut self, socket: &Socket, command: Command) -> Result<(), Exit> {
+        let line = self.line_for(command);
         let result = self
             .ctx
             .managers
             .party
-            .apply(self.party, command, self.user.id, &self.user.name)
+            .apply(
+                self.party,
+                command,
+                self.user.id,
+                &self.user.name,
+                line.as_ref(),
+            )
             .await;
         match result {
             Ok(CommandResult::Applied {
@@ -138,21 +145,34 @@ impl Connection {
         }
     }
 
-    /// The chat's system line for a control action ("Ana paused at 12:03").
-    async fn announce(&self, command: Command, state: &PlaybackState) {
+    /// The system line posted with a control action ("Ana paused at 12:03"), in the same
+    /// step as the action; the position is the one the action leaves.
+    fn line_for(&self, command: Command) -> Option<Announcement> {
         let name = &self.user.name;
-        let at = format_position(state.position_ms);
+        let (text, with_position) = match command {
+            Command::Play => (format!("{name} played from "), true),
+            Command::Pause { .. } => (format!("{name} paused at "), true),
+            Command::Seek { .. } => (format!("{name} jumped to "), true),
+            Command::Rate { rate } => (format!("{name} set the speed to {rate}×"), false),
+            _ => return None,
+        };
+        Some(Announcement {
+            text,
+            with_position,
+        })
+    }
+
+    /// The system line for a change of item, which names the item it switched to.
+    async fn announce(&self, command: Command, state: &PlaybackState) {
         let line = match command {
-            Command::Play => format!("{name} played from {at}"),
-            Command::Pause { .. } => format!("{name} paused at {at}"),
-            Command::Seek { .. } => format!("{name} jumped to {at}"),
-            Command::Rate { rate } => format!("{name} set the speed to {rate}×"),
-            Command::Skip | Command::Jump { .. } => {
-                format!("{name} switched to {}", self.item_title(&state.media).await)
-            }
+            Command::Skip | Command::Jump { .. } => format!(
+                "{} switched to {}",
+                self.user.name,
+                self.item_title(&state.media).await
+            ),
             Command::Ended { .. } if state.paused => "The playlist has ended".to_owned(),
             Command::Ended { .. } => format!("Now playing {}", self.item_title(&state.media).await),
-            Command::Duration { .. } | Command::Hold | Command::Resume => return,
+            _ => return,
         };
         self.system_line(&line).await;
     }
@@ -242,7 +262,7 @@ impl Connection {
             .ctx
             .managers
             .party
-            .apply(self.party, command, 0, &self.user.name)
+            .apply(self.party, command, 0, &self.user.name, None)
             .await;
         if let Err(err) = result {
             tracing::warn!(error = %err, party = %self.party, ?command, "server command failed");
