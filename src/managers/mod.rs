@@ -14,15 +14,13 @@ mod playlists;
 mod users;
 mod videos;
 
-pub use chat::{
-    clean_chat_text, ChatKind, ChatManager, ChatMessage, ChatTextError, Posted,
-};
+pub use chat::{clean_chat_text, ChatKind, ChatManager, ChatMessage, ChatTextError, Posted};
 pub use clock::ServerClock;
 pub use invites::InvitesManager;
 pub use keys::Keys;
 pub use party::{
-    Announcement, Arrival, CommandResult, ControlMode, Departure, PartyId, PartyManager, Permissions,
-    PresenceEntry, ViewerStatus, ViewerSummary,
+    Announcement, Arrival, CommandResult, ControlMode, Departure, PartyId, PartyManager,
+    Permissions, PresenceEntry, ViewerStatus, ViewerSummary,
 };
 pub use playlists::{Playlist, PlaylistError, PlaylistItem, PlaylistView, PlaylistsManager};
 pub use users::{AuthToken, User, UsersManager};

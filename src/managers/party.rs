@@ -260,7 +260,11 @@ impl PartyManager {
             .arg(user)
             .arg(party.kind())
             .arg(line.map_or("", |l| l.text.as_str()))
-            .arg(if line.is_some_and(|l| l.with_position) { "1" } else { "0" })
+            .arg(if line.is_some_and(|l| l.with_position) {
+                "1"
+            } else {
+                "0"
+            })
             .arg(self.chat_kept)
             .invoke_async(&mut conn)
             .await;
@@ -310,8 +314,15 @@ impl PartyManager {
         party: PartyId,
         fallback: Option<u64>,
     ) -> Result<CommandResult, StoreError> {
-        self.run(party, "refresh", &fallback.unwrap_or(0).to_string(), 0, "", None)
-            .await
+        self.run(
+            party,
+            "refresh",
+            &fallback.unwrap_or(0).to_string(),
+            0,
+            "",
+            None,
+        )
+        .await
     }
 
     pub async fn permissions(&self, party: PartyId) -> Result<Option<Permissions>, StoreError> {

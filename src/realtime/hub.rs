@@ -6,8 +6,8 @@
 //! The worker's hub task then writes the frame into each local viewer's socket directly;
 //! the viewers' sessions are not woken unless the kernel could not take the whole frame.
 //!
-//! The same task sends the heartbeat: every `heartbeat_interval_secs` it pings each local
-//! viewer, and interrupts the session of one that has been silent, or has taken none of its
+//! The same task sends the heartbeat: it pings each local viewer every
+//! `heartbeat_interval_secs` (the viewers' turns spread over the interval), and interrupts the session of one that has been silent, or has taken none of its
 //! queued bytes, for `client_timeout_secs`.
 
 use std::cell::RefCell;
@@ -55,6 +55,9 @@ pub struct Hub {
     timeout: Duration,
 }
 
+/// The heartbeat's sweeps per interval: each pings the viewers whose turn has come.
+const SWEEPS_PER_HEARTBEAT: u32 = 20;
+
 static NEXT_HUB_ID: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
@@ -81,7 +84,7 @@ impl Hub {
     /// Must run on a worker thread (inside a `LocalSet`): the first call on a thread starts
     /// that thread's hub task.
     pub fn join(&self, party: PartyId, socket: &Rc<Socket>) {
-        self.local().join(party, socket);
+        self.local().join(party, socket, self.heartbeat);
         self.connections.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -154,13 +157,6 @@ struct LocalHub {
 }
 
 impl LocalHub {
-    fn join(&self, party: PartyId, socket: &Rc<Socket>) {
-        let mut groups = self.groups.borrow_mut();
-        let group = groups.entry(party).or_default();
-        socket.slot.set(group.len());
-        group.push(socket.clone());
-    }
-
     /// Removes a socket; false if it was not in the group.
     fn leave(&self, party: PartyId, socket: &Rc<Socket>) -> bool {
         let mut groups = self.groups.borrow_mut();
@@ -188,7 +184,7 @@ impl LocalHub {
         heartbeat: Duration,
         timeout: Duration,
     ) {
-        let mut tick = tokio::time::interval(heartbeat);
+        let mut tick = tokio::time::interval(heartbeat / SWEEPS_PER_HEARTBEAT);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
         loop {
@@ -197,9 +193,21 @@ impl LocalHub {
                     Some(delivery) => self.deliver(delivery),
                     None => return,
                 },
-                _ = tick.tick() => self.sweep(timeout),
+                _ = tick.tick() => self.sweep(heartbeat, timeout),
             }
         }
+    }
+
+    fn join(&self, party: PartyId, socket: &Rc<Socket>, heartbeat: Duration) {
+        // The first ping falls anywhere in the coming interval, so a crowd that joined
+        // together is not pinged all at once (one write per viewer, in one go, would hold
+        // up the party events behind it).
+        let spread = heartbeat.mul_f64(rand::random::<f64>());
+        socket.next_ping.set(Instant::now() + spread);
+        let mut groups = self.groups.borrow_mut();
+        let group = groups.entry(party).or_default();
+        socket.slot.set(group.len());
+        group.push(socket.clone());
     }
 
     fn deliver(&self, delivery: Delivery) {
@@ -220,8 +228,9 @@ impl LocalHub {
         }
     }
 
-    /// Pings every viewer; interrupts those silent or stalled for `timeout`.
-    fn sweep(&self, timeout: Duration) {
+    /// Pings the viewers whose turn it is; interrupts those silent or stalled for
+    /// `timeout`.
+    fn sweep(&self, heartbeat: Duration, timeout: Duration) {
         let ping = frames::ping();
         let now = Instant::now();
         for socket in self.groups.borrow().values().flatten() {
@@ -229,9 +238,12 @@ impl LocalHub {
                 socket.raise(Signal::Silent);
             } else if socket.stalled_for(now) > timeout {
                 socket.raise(Signal::Stalled);
-            } else if socket.queued_bytes() == 0 {
+            } else if socket.next_ping.get() <= now {
+                socket.next_ping.set(now + heartbeat);
                 // A viewer with bytes still queued is already being written to.
-                socket.send(ping.clone());
+                if socket.queued_bytes() == 0 {
+                    socket.send(ping.clone());
+                }
             }
         }
     }

@@ -61,13 +61,17 @@ async fn a_control_action_and_its_chat_line_arrive_as_one_event() {
     let video = app.video().await;
     let (mut a, _) = app.join(&key(&video)).await;
     let (mut b, _) = app.join(&key(&video)).await;
-    a.send(json!({"type": "seek", "position_ms": 3_723_000})).await;
+    a.send(json!({"type": "seek", "position_ms": 3_723_000}))
+        .await;
     let state = b.expect("state").await;
     assert_eq!(state["state"]["position_ms"], 3_723_000);
     let line = &state["chat"];
     assert_eq!(line["kind"], "system");
     assert!(
-        line["text"].as_str().unwrap().ends_with(" jumped to 1:02:03"),
+        line["text"]
+            .as_str()
+            .unwrap()
+            .ends_with(" jumped to 1:02:03"),
         "{line}"
     );
     assert_eq!(line["media"], format!("video:{}", video["id"]));

@@ -92,6 +92,8 @@ pub struct Socket {
     signal: Cell<Option<Signal>>,
     waker: RefCell<Option<Waker>>,
     last_heard: Cell<Instant>,
+    /// When the hub pings this connection next.
+    pub(crate) next_ping: Cell<Instant>,
     /// When the queue last shrank (or became non-empty).
     last_progress: Cell<Instant>,
     broken: Cell<bool>,
@@ -116,6 +118,7 @@ impl Socket {
             signal: Cell::new(None),
             waker: RefCell::new(None),
             last_heard: Cell::new(now),
+            next_ping: Cell::new(now),
             last_progress: Cell::new(now),
             broken: Cell::new(false),
             slot: Cell::new(usize::MAX),

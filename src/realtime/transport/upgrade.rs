@@ -112,7 +112,9 @@ pub async fn serve(
     )
     .await;
     if let Ok(socket) = Rc::try_unwrap(socket) {
-        let close = close.as_ref().map(|(code, reason)| (*code, reason.as_str()));
+        let close = close
+            .as_ref()
+            .map(|(code, reason)| (*code, reason.as_str()));
         socket.finish(close, LINGER).await;
     }
 }
