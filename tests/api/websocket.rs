@@ -251,3 +251,72 @@ async fn a_person_with_two_connections_is_listed_once() {
     assert_eq!(list["viewers"].as_array().unwrap().len(), 1);
     assert_eq!(list["viewers"][0]["connections"], 1);
 }
+
+/// Sends a raw HTTP/1.1 request and returns the response head (status line and headers).
+async fn raw_request(app: &crate::helpers::TestApp, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(&app.host).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let read = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut byte))
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        assert_eq!(read, 1, "the server answered before closing: {head:?}");
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap().to_ascii_lowercase()
+}
+
+fn upgrade_request(app: &crate::helpers::TestApp, path: &str, extra: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n",
+        app.host
+    )
+}
+
+#[tokio::test]
+async fn the_handshake_is_checked_like_any_request() {
+    let app = spawn_app().await;
+    let video = app.video().await;
+    let path = format!("/ws/watch/{}", key(&video));
+
+    // A first visit without a cookie: upgraded, as a new guest whose cookie comes with it.
+    let head = raw_request(&app, &upgrade_request(&app, &path, "")).await;
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(
+        head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=\r\n"),
+        "the accept key of RFC 6455's example: {head}"
+    );
+    assert!(head.contains("set-cookie: "), "{head}");
+    assert!(head.contains("httponly"), "{head}");
+
+    // Upgrades are only served where the party protocol lives.
+    let head = raw_request(&app, &upgrade_request(&app, "/watch/x", "")).await;
+    assert!(head.starts_with("http/1.1 404"), "{head}");
+    // Not a valid handshake (no version).
+    let broken = upgrade_request(&app, &path, "").replace("Sec-WebSocket-Version: 13\r\n", "");
+    let head = raw_request(&app, &broken).await;
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    // The party address without a handshake says what it expects.
+    let plain = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", app.host);
+    let head = raw_request(&app, &plain).await;
+    assert!(head.starts_with("http/1.1 426"), "{head}");
+    assert!(head.contains("upgrade: websocket"), "{head}");
+    // Origins are checked on the raw request too, including behind a proxy.
+    let foreign = upgrade_request(&app, &path, "Origin: http://evil.example\r\n");
+    assert!(raw_request(&app, &foreign)
+        .await
+        .starts_with("http/1.1 403"));
+    let proxied = upgrade_request(
+        &app,
+        &path,
+        "Origin: https://watch.example\r\nX-Forwarded-Host: watch.example\r\n",
+    );
+    assert!(raw_request(&app, &proxied)
+        .await
+        .starts_with("http/1.1 101"));
+}

@@ -368,6 +368,10 @@ impl Socket {
                 if inbox.is_empty() {
                     return None;
                 }
+                // Refused from its header: the payload is never buffered.
+                if declared_length(&inbox).is_some_and(|len| len > self.max_message as u64) {
+                    return Some(Next::TooLarge);
+                }
                 Parser::parse(&mut inbox, true, self.max_message)
             };
             let (fin, opcode, payload) = match frame {
@@ -417,6 +421,19 @@ impl Socket {
     }
 }
 
+/// The payload length a frame header declares, once enough of the header is in.
+fn declared_length(header: &[u8]) -> Option<u64> {
+    let short = u64::from(*header.get(1)? & 0x7f);
+    match short {
+        126 => Some(u64::from(u16::from_be_bytes([
+            *header.get(2)?,
+            *header.get(3)?,
+        ]))),
+        127 => Some(u64::from_be_bytes(header.get(2..10)?.try_into().ok()?)),
+        len => Some(len),
+    }
+}
+
 fn message(text: bool, data: Vec<u8>) -> Next {
     if !text {
         return Next::Binary;
@@ -424,5 +441,128 @@ fn message(text: bool, data: Vec<u8>) -> Next {
     match String::from_utf8(data) {
         Ok(text) => Next::Text(text),
         Err(_) => Next::Invalid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::poll_fn;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpSocket};
+
+    /// A socket on our side with small kernel buffers, and the client's end.
+    async fn pair(max_queued: usize) -> (Socket, TcpStream) {
+        let listener = TcpSocket::new_v4().unwrap();
+        listener.set_recv_buffer_size(4096).unwrap();
+        listener.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener: TcpListener = listener.listen(8).unwrap();
+        let ours = TcpSocket::new_v4().unwrap();
+        ours.set_send_buffer_size(4096).unwrap();
+        let (ours, theirs) = tokio::join!(
+            ours.connect(listener.local_addr().unwrap()),
+            listener.accept()
+        );
+        let socket = Socket::new(ours.unwrap(), BytesMut::new(), 1 << 16, max_queued);
+        (socket, theirs.unwrap().0)
+    }
+
+    /// Every complete frame the client can read until the connection ends.
+    async fn read_frames(mut client: TcpStream) -> Vec<(OpCode, Vec<u8>)> {
+        let mut raw = Vec::new();
+        client.read_to_end(&mut raw).await.unwrap();
+        let mut buf = BytesMut::from(&raw[..]);
+        let mut frames = Vec::new();
+        while let Some((fin, opcode, payload)) = Parser::parse(&mut buf, false, 1 << 20).unwrap() {
+            assert!(fin);
+            frames.push((opcode, payload.map(|p| p.to_vec()).unwrap_or_default()));
+        }
+        assert!(buf.is_empty(), "the stream ends on a frame boundary");
+        frames
+    }
+
+    fn numbered(n: usize) -> Bytes {
+        frames::text(&vec![b'a' + (n % 26) as u8; 1000])
+    }
+
+    #[tokio::test]
+    async fn a_viewer_that_does_not_read_loses_queued_events_and_is_resynced() {
+        let (socket, client) = pair(16 * 1024).await;
+        socket.release();
+        for n in 0..2000 {
+            socket.deliver(&numbered(n));
+            assert!(
+                socket.queued_bytes() <= 16 * 1024,
+                "the queue stays bounded"
+            );
+        }
+        let next = poll_fn(|cx| socket.poll_next(cx)).await;
+        assert_eq!(next, Next::Signal(Signal::Resync));
+        // The client catches up: whatever it receives is whole frames, each intact.
+        let reader = tokio::spawn(read_frames(client));
+        assert!(socket.flush(Duration::from_secs(10)).await);
+        drop(socket);
+        let frames = reader.await.unwrap();
+        assert!(
+            !frames.is_empty() && frames.len() < 2000,
+            "{} frames",
+            frames.len()
+        );
+        for (opcode, payload) in frames {
+            assert_eq!(opcode, OpCode::Text);
+            assert_eq!(payload.len(), 1000);
+            assert!(payload.iter().all(|b| *b == payload[0]));
+        }
+    }
+
+    #[tokio::test]
+    async fn events_wait_for_the_welcome_and_keep_their_order() {
+        let (socket, client) = pair(1 << 20).await;
+        socket.deliver(&frames::text(b"event 1"));
+        socket.deliver(&frames::text(b"event 2"));
+        assert!(socket.send(frames::text(b"welcome")));
+        socket.release();
+        socket.deliver(&frames::text(b"event 3"));
+        assert!(socket.flush(Duration::from_secs(5)).await);
+        drop(socket);
+        let texts: Vec<Vec<u8>> = read_frames(client).await.into_iter().map(|f| f.1).collect();
+        let expected: Vec<&[u8]> = vec![b"welcome", b"event 1", b"event 2", b"event 3"];
+        assert_eq!(texts, expected);
+    }
+
+    #[tokio::test]
+    async fn fragments_are_joined_pings_answered_and_limits_enforced() {
+        let (socket, mut client) = pair(1 << 20).await;
+        let mut out = BytesMut::new();
+        Parser::write_message(&mut out, b"are you there", OpCode::Ping, true, true);
+        Parser::write_message(&mut out, b"{\"type\":", OpCode::Text, false, true);
+        Parser::write_message(&mut out, b"\"ping\"}", OpCode::Continue, true, true);
+        Parser::write_message(&mut out, [0xffu8, 0xfe], OpCode::Text, true, true);
+        client.write_all(&out).await.unwrap();
+        let next = poll_fn(|cx| socket.poll_next(cx)).await;
+        assert_eq!(next, Next::Text("{\"type\":\"ping\"}".into()));
+        let next = poll_fn(|cx| socket.poll_next(cx)).await;
+        assert_eq!(next, Next::Invalid, "text must be UTF-8");
+
+        let mut pong = [0u8; 15];
+        client.read_exact(&mut pong).await.unwrap();
+        assert_eq!(&pong[..2], &[0x8A, 13]);
+        assert_eq!(&pong[2..], b"are you there");
+
+        let mut huge = BytesMut::new();
+        Parser::write_message(
+            &mut huge,
+            vec![b'x'; (1 << 16) + 1],
+            OpCode::Text,
+            true,
+            true,
+        );
+        client.write_all(&huge[..16]).await.unwrap();
+        let next = poll_fn(|cx| socket.poll_next(cx)).await;
+        assert_eq!(
+            next,
+            Next::TooLarge,
+            "refused from its header, before its payload"
+        );
     }
 }
