@@ -12,8 +12,9 @@
 //! - [`identity`]: anonymous users by signed cookie, token rotation, CSRF tokens.
 //! - [`domain`]: validated values — media URLs, names, titles, ids, invite keys.
 //! - [`managers`]: all Redis access; every key is documented in `managers/keys.rs`.
-//! - [`handlers`]: thin HTTP handlers — pages, the JSON API, health, the WebSocket upgrade.
-//! - [`realtime`]: party groups, the Redis event subscriber, one task per connection.
+//! - [`handlers`]: thin HTTP handlers — pages, the JSON API, health.
+//! - [`realtime`]: the party WebSocket (its upgrade, frames and sockets), per-worker party
+//!   groups, the Redis event subscriber, one session per connection.
 //! - [`sync`]: the playback timeline as pure code.
 
 pub mod config;
