@@ -190,6 +190,9 @@ impl Settings {
     /// Rejects settings the service cannot run with, naming the setting.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
+        if self.server.max_connections_per_worker == 0 {
+            return bad("server.max_connections_per_worker must be at least 1");
+        }
         let rt = &self.realtime;
         if rt.max_frame_bytes < 256 {
             return bad("realtime.max_frame_bytes must be at least 256");
