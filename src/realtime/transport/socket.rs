@@ -89,6 +89,7 @@ pub struct Socket {
     front_started: Cell<bool>,
     /// Party events held back until the session has sent `welcome`.
     held: RefCell<Option<Vec<Bytes>>>,
+    held_bytes: Cell<usize>,
     signal: Cell<Option<Signal>>,
     waker: RefCell<Option<Waker>>,
     last_heard: Cell<Instant>,
@@ -115,6 +116,7 @@ impl Socket {
             queued: Cell::new(0),
             front_started: Cell::new(false),
             held: RefCell::new(Some(Vec::new())),
+            held_bytes: Cell::new(0),
             signal: Cell::new(None),
             waker: RefCell::new(None),
             last_heard: Cell::new(now),
@@ -153,10 +155,12 @@ impl Socket {
     /// its limit, the queued events are dropped and the session resyncs.
     pub fn deliver(&self, frame: &Bytes) {
         if let Some(held) = self.held.borrow_mut().as_mut() {
-            if held.iter().map(Bytes::len).sum::<usize>() + frame.len() > self.max_queued {
+            if self.held_bytes.get() + frame.len() > self.max_queued {
                 held.clear();
+                self.held_bytes.set(0);
                 self.raise(Signal::Resync);
             } else {
+                self.held_bytes.set(self.held_bytes.get() + frame.len());
                 held.push(frame.clone());
             }
             return;
@@ -172,6 +176,7 @@ impl Socket {
     /// Sends the events held back since the connection joined its party.
     pub fn release(&self) {
         let held = self.held.borrow_mut().take();
+        self.held_bytes.set(0);
         for frame in held.into_iter().flatten() {
             self.deliver(&frame);
         }

@@ -104,13 +104,7 @@ pub async fn serve(
         rt.max_frame_bytes * 16,
         rt.max_queued_bytes,
     ));
-    let close = session::run(
-        session.clone(),
-        socket.clone(),
-        accepted.user,
-        accepted.subject,
-    )
-    .await;
+    let close = session::run(session, socket.clone(), accepted.user, accepted.subject).await;
     if let Ok(socket) = Rc::try_unwrap(socket) {
         let close = close
             .as_ref()
