@@ -17,7 +17,7 @@ fn the_load_generator_runs_every_scenario_at_a_tiny_size() {
     // Arrange
     let out = tempfile::tempdir().expect("temp dir");
     let flags = [
-        ("--scenario", "idle,fanout,parties,http"),
+        ("--scenario", "idle,floor,fanout,parties,http"),
         ("--sizes", "3"),
         ("--party-size", "2"),
         ("--hold-secs", "0"),
@@ -56,6 +56,9 @@ fn the_load_generator_runs_every_scenario_at_a_tiny_size() {
     assert_eq!(party["commands_sent"], 4, "{fanout}");
     assert_eq!(party["lost"], 0, "every viewer gets every state: {fanout}");
     assert_eq!(party["last_viewer_ms"]["count"], 4, "{fanout}");
+    let floor = report(out.path(), "floor");
+    assert_eq!(floor["rows"][0]["lost"], 0, "{floor}");
+    assert_eq!(floor["rows"][0]["last_viewer_ms"]["count"], 4, "{floor}");
     let parties = report(out.path(), "parties");
     assert!(parties["rows"][0]["sent"].as_u64() > Some(0), "{parties}");
     let http = report(out.path(), "http");

@@ -9,10 +9,10 @@ loopback, prints a table per scenario and writes JSON to target/bench/.
 
 USAGE: wewatch-load [FLAGS]
 
-  --scenario LIST      idle,fanout,parties,http or all (default all)
+  --scenario LIST      idle,floor,fanout,parties,http or all (default all)
   --sizes LIST         viewer counts for idle (default 10000,20000,50000) and party
-                       sizes for fanout (default 10,100,1000,10000)
-  --commands N         fanout: commands per party size (default 200)
+                       sizes for floor and fanout (default 10,100,1000,10000)
+  --commands N         floor, fanout: commands per party size (default 200)
   --people N           fanout: distinct people per party at most; larger parties give
                        each person several connections (default 1000)
   --party-size N       idle: viewers per party (default 100)
@@ -30,13 +30,15 @@ USAGE: wewatch-load [FLAGS]
   --server-pid PID     with --url: the server's pid, for its memory and CPU
   --server-bin PATH    the server to start (default target/release/wewatch)
   --out DIR            where the JSON goes (default target/bench)
-  --threads N          the generator's worker threads (default: one per core)
+  --threads N          the generator's worker threads and reader threads, each
+                       (default: one per core)
 ";
 
 /// Which scenarios to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
     Idle,
+    Floor,
     Fanout,
     Parties,
     Http,
@@ -72,6 +74,7 @@ impl Options {
         let mut o = Self {
             scenarios: vec![
                 Scenario::Idle,
+                Scenario::Floor,
                 Scenario::Fanout,
                 Scenario::Parties,
                 Scenario::Http,
@@ -137,17 +140,19 @@ fn scenarios(value: &str) -> Result<Vec<Scenario>, String> {
         match name.trim() {
             "all" => out.extend([
                 Scenario::Idle,
+                Scenario::Floor,
                 Scenario::Fanout,
                 Scenario::Parties,
                 Scenario::Http,
             ]),
             "idle" => out.push(Scenario::Idle),
+            "floor" => out.push(Scenario::Floor),
             "fanout" => out.push(Scenario::Fanout),
             "parties" => out.push(Scenario::Parties),
             "http" => out.push(Scenario::Http),
             other => {
                 return Err(format!(
-                    "unknown scenario {other:?} (idle, fanout, parties, http, all)"
+                    "unknown scenario {other:?} (idle, floor, fanout, parties, http, all)"
                 ))
             }
         }

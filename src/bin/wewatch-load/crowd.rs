@@ -1,5 +1,5 @@
 //! Many viewers at once: joined with a bounded number of handshakes in flight, each then
-//! read by its own task from the moment its `welcome` arrives.
+//! handed to a reader thread (`reader`) from the moment its `welcome` arrives.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -10,18 +10,31 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinHandle;
 
+use crate::reader::{self, Watch};
 use crate::stats::Summary;
-use crate::viewer::{self, lock, Clock, Plan, Probe};
+use crate::viewer::{self, lock, Clock, Plan, Probe, Tally};
+use crate::wire::Inbox;
 
 /// Handshakes in flight at once: enough to keep the server busy, few enough to stay
 /// far below its accept backlog.
 pub const JOIN_CONCURRENCY: usize = 128;
 
 /// Viewers that are connected (or were, until their connection ended).
-#[derive(Default)]
 pub struct Crowd {
+    id: u64,
     pub probes: Vec<Arc<Probe>>,
+    /// Joins in progress (or done).
     tasks: Vec<JoinHandle<()>>,
+}
+
+impl Default for Crowd {
+    fn default() -> Self {
+        Self {
+            id: reader::next_crowd(),
+            probes: Vec::new(),
+            tasks: Vec::new(),
+        }
+    }
 }
 
 impl Crowd {
@@ -44,10 +57,36 @@ impl Crowd {
         endings
     }
 
+    /// Adds a viewer whose socket is open already (no server behind it), read like any
+    /// other.
+    pub fn adopt(
+        &mut self,
+        stream: std::net::TcpStream,
+        probe: Arc<Probe>,
+        tally: Option<Arc<Tally>>,
+        clock: Clock,
+    ) {
+        self.probes.push(probe.clone());
+        let joined = viewer::Joined {
+            stream,
+            inbox: Inbox::default(),
+        };
+        let watch = Watch {
+            crowd: self.id,
+            probe,
+            tally,
+            clock,
+        };
+        reader::pool().adopt(joined, watch, None);
+    }
+
     /// Closes every connection.
     pub fn close(&mut self) {
         for task in self.tasks.drain(..) {
             task.abort();
+        }
+        if !self.probes.is_empty() {
+            reader::pool().close(self.id);
         }
         self.probes.clear();
     }
@@ -92,18 +131,26 @@ pub async fn join_all(
     for plan in plans {
         let (tx, rx) = oneshot::channel();
         let gate = gate.clone();
+        let crowd_id = crowd.id;
         crowd.probes.push(plan.probe.clone());
         crowd.tasks.push(tokio::spawn(async move {
             // unwrap: the semaphore is never closed.
             let permit = gate.acquire_owned().await.expect("open semaphore");
             let began = Instant::now();
+            let watch = Watch {
+                crowd: crowd_id,
+                probe: plan.probe.clone(),
+                tally: plan.tally.clone(),
+                clock,
+            };
             let joined =
-                tokio::time::timeout(viewer::JOIN_TIMEOUT, viewer::join(server, &plan)).await;
+                tokio::time::timeout(viewer::JOIN_TIMEOUT, viewer::join(server, &plan, &watch))
+                    .await;
             drop(permit);
             match joined {
-                Ok(Ok(ws)) => {
+                Ok(Ok(joined)) => {
+                    reader::pool().adopt(joined, watch, plan.remote.as_ref());
                     let _ = tx.send(Ok(began.elapsed().as_nanos() as u64));
-                    viewer::run(ws, plan, clock).await;
                 }
                 Ok(Err(reason)) => {
                     plan.probe.closed.store(true, Ordering::Release);

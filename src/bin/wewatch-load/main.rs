@@ -12,21 +12,24 @@
 //! - `stack`: the private Redis and server; `watchdog`: children that never outlive the
 //!   generator.
 //! - `http`: a minimal keep-alive HTTP/1.1 client with an identity cookie.
-//! - `viewer`: one WebSocket viewer; `probe`: what viewers record; `crowd`: many viewers,
-//!   joined with bounded concurrency.
+//! - `wire`: the WebSocket upgrade and frames; `viewer`: one viewer's join and what it
+//!   records; `reader`: the threads that read joined viewers and send their commands;
+//!   `probe`: what viewers record; `crowd`: many viewers, joined with bounded concurrency.
 //! - `stats`: percentiles and tables.
-//! - `scenario`: idle, fanout, parties, http.
+//! - `scenario`: idle, floor, fanout, parties, http.
 
 mod args;
 mod crowd;
 mod http;
 mod probe;
+mod reader;
 mod scenario;
 mod stack;
 mod stats;
 mod system;
 mod viewer;
 mod watchdog;
+mod wire;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -49,6 +52,10 @@ fn main() -> ExitCode {
         }
     };
     let limit = system::raise_fd_limit();
+    if let Err(err) = reader::start(opts.threads.max(1)) {
+        eprintln!("wewatch-load: cannot start the readers: {err}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(opts.threads.max(1))
         .enable_all()
@@ -123,6 +130,7 @@ async fn run(opts: Options, limit: system::FdLimit) -> Result<(), String> {
     for scenario in &opts.scenarios {
         let result = match scenario {
             Scenario::Idle => scenario::idle::run(&mut bench, &opts).await,
+            Scenario::Floor => scenario::floor::run(&mut bench, &opts).await,
             Scenario::Fanout => scenario::fanout::run(&mut bench, &opts).await,
             Scenario::Parties => scenario::parties::run(&mut bench, &opts).await,
             Scenario::Http => scenario::http::run(&mut bench, &opts).await,

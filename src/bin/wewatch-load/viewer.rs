@@ -1,23 +1,24 @@
-//! One simulated viewer: a WebSocket that says `hello`, waits for `welcome`, then records
-//! when each `state` arrives and, when it controls its party, sends play and pause.
+//! One simulated viewer: connects, upgrades, says `hello` and waits for `welcome` (on the
+//! generator's runtime, a bounded number at a time); then a reader thread (`reader`)
+//! records when each `state` arrives and, when the viewer controls its party, sends its
+//! commands.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 
 pub use crate::probe::{lock, Clock, Order, Probe, Tally};
+pub use crate::reader::Remote;
+use crate::reader::Watch;
+use crate::wire::{self, Event, Inbox};
 
 /// How long connecting, the upgrade and the `welcome` may take together.
 pub const JOIN_TIMEOUT: Duration = Duration::from_secs(60);
+const HELLO: &str = r#"{"type":"hello","protocol":1}"#;
 
 /// Everything one viewer needs to join and run.
 pub struct Plan {
@@ -25,115 +26,126 @@ pub struct Plan {
     pub cookie: Option<Arc<str>>,
     pub local: IpAddr,
     pub probe: Arc<Probe>,
-    pub orders: Option<mpsc::UnboundedReceiver<(u64, Order)>>,
+    /// Set for the viewer that sends its party's commands.
+    pub remote: Option<Remote>,
     pub tally: Option<Arc<Tally>>,
 }
 
-type Ws = WebSocketStream<TcpStream>;
+/// A viewer that has its `welcome`: its socket, and what arrived after the `welcome`
+/// but does not make a whole frame yet.
+pub struct Joined {
+    pub stream: std::net::TcpStream,
+    pub inbox: Inbox,
+}
 
-/// Connects from `plan.local`, upgrades, says hello and waits for `welcome`.
-pub async fn join(server: SocketAddr, plan: &Plan) -> Result<Ws, String> {
+/// Connects from `plan.local`, upgrades, says hello and waits for `welcome`. Messages
+/// that arrive after the `welcome` are recorded like any later one.
+pub async fn join(server: SocketAddr, plan: &Plan, watch: &Watch) -> Result<Joined, String> {
     let socket = TcpSocket::new_v4().map_err(|e| kind("socket", &e))?;
     socket.set_reuseaddr(true).map_err(|e| kind("socket", &e))?;
     socket
         .bind(SocketAddr::new(plan.local, 0))
         .map_err(|e| kind("bind", &e))?;
-    let stream = socket
+    let mut stream = socket
         .connect(server)
         .await
         .map_err(|e| kind("connect", &e))?;
     stream.set_nodelay(true).map_err(|e| kind("socket", &e))?;
-    let mut request = format!("ws://{server}/ws/watch/{}", plan.invite)
-        .into_client_request()
-        .map_err(|e| format!("request: {e}"))?;
-    if let Some(cookie) = &plan.cookie {
-        let value = HeaderValue::from_str(cookie).map_err(|e| format!("cookie: {e}"))?;
-        request.headers_mut().insert("Cookie", value);
-    }
-    let (mut ws, _) = tokio_tungstenite::client_async(request, stream)
+    let path = format!("/ws/watch/{}", plan.invite);
+    let (request, key) = wire::upgrade_request(server, &path, plan.cookie.as_deref());
+    stream
+        .write_all(request.as_bytes())
         .await
-        .map_err(|e| format!("upgrade: {e}"))?;
-    ws.send(Message::text(r#"{"type":"hello","protocol":1}"#))
+        .map_err(|e| kind("upgrade", &e))?;
+    let mut buf = Vec::with_capacity(1024);
+    let head = loop {
+        read_more(&mut stream, &mut buf, "upgrade").await?;
+        if let Some(len) = wire::upgrade_answer(&buf, &key)? {
+            break len;
+        }
+    };
+    buf.drain(..head);
+    stream
+        .write_all(&wire::client_frame(wire::OP_TEXT, HELLO.as_bytes()))
         .await
-        .map_err(|e| format!("hello: {e}"))?;
-    while let Some(frame) = ws.next().await {
-        let text = match frame {
-            Ok(Message::Text(text)) => text,
-            Ok(Message::Close(close)) => return Err(format!("closed before welcome: {close:?}")),
-            Ok(_) => continue,
-            Err(e) => return Err(format!("before welcome: {e}")),
-        };
-        if text.starts_with(r#"{"type":"welcome""#) {
-            let welcome: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| format!("welcome: {e}"))?;
-            let seq = welcome["state"]["seq"].as_u64().unwrap_or(0);
-            plan.probe.welcome_seq.store(seq, Ordering::Relaxed);
-            return Ok(ws);
+        .map_err(|e| kind("hello", &e))?;
+    let mut inbox = Inbox::default();
+    let mut welcomed = false;
+    loop {
+        let mut pongs = Vec::new();
+        let mut ending: Option<String> = None;
+        inbox
+            .feed(&buf, &mut |event| match event {
+                Event::Text(text) if welcomed => on_text(text, watch),
+                Event::Text(text) => {
+                    if text.starts_with(r#"{"type":"welcome""#) {
+                        welcomed = true;
+                        ending = welcome(text, &plan.probe).err();
+                    } else if text.contains(r#""type":"closed""#)
+                        || text.contains(r#""type":"error""#)
+                    {
+                        ending = Some(format!("refused: {}", &text[..text.len().min(120)]));
+                    }
+                }
+                Event::Ping(payload) => pongs.push(wire::client_frame(wire::OP_PONG, payload)),
+                Event::Close(why) => ending = Some(why),
+            })
+            .map_err(|e| format!("before welcome: {e}"))?;
+        for pong in pongs {
+            stream
+                .write_all(&pong)
+                .await
+                .map_err(|e| kind("pong", &e))?;
         }
-        if text.contains(r#""type":"closed""#) || text.contains(r#""type":"error""#) {
-            return Err(format!("refused: {}", &text[..text.len().min(120)]));
+        if let Some(why) = ending {
+            return Err(why);
         }
+        if welcomed {
+            let stream = stream.into_std().map_err(|e| kind("socket", &e))?;
+            return Ok(Joined { stream, inbox });
+        }
+        buf.clear();
+        read_more(&mut stream, &mut buf, "before welcome").await?;
     }
-    Err("closed before welcome".into())
+}
+
+/// Appends what arrives next to `buf`.
+async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, when: &str) -> Result<(), String> {
+    buf.reserve(4096);
+    match stream.read_buf(buf).await {
+        Ok(0) => Err(format!("{when}: connection ended")),
+        Ok(_) => Ok(()),
+        Err(e) => Err(kind(when, &e)),
+    }
+}
+
+fn welcome(text: &str, probe: &Probe) -> Result<(), String> {
+    let welcome: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("welcome: {e}"))?;
+    let seq = welcome["state"]["seq"].as_u64().unwrap_or(0);
+    probe.welcome_seq.store(seq, Ordering::Relaxed);
+    Ok(())
 }
 
 fn kind(what: &str, err: &std::io::Error) -> String {
     format!("{what}: {}", err.kind())
 }
 
-/// Reads frames until the connection ends, recording states and sending orders.
-pub async fn run(mut ws: Ws, mut plan: Plan, clock: Clock) {
-    let ending = loop {
-        tokio::select! {
-            frame = ws.next() => match frame {
-                Some(Ok(Message::Text(text))) => on_text(&text, &plan, &clock),
-                // tungstenite queued the pong; flushing sends it.
-                Some(Ok(Message::Ping(_))) => { let _ = ws.flush().await; }
-                Some(Ok(Message::Close(Some(close)))) => break format!("closed by the server: {} {}", u16::from(close.code), close.reason),
-                Some(Ok(Message::Close(None))) => break "closed by the server".to_owned(),
-                Some(Err(err)) => break format!("error: {err}"),
-                None => break "connection ended".to_owned(),
-                Some(Ok(_)) => {}
-            },
-            order = next_order(&mut plan.orders) => match order {
-                Some((n, order)) => {
-                    let at = clock.now();
-                    if let Err(err) = ws.send(Message::text(order.frame())).await {
-                        break format!("error sending: {err}");
-                    }
-                    lock(&plan.probe.sent).push((n, at));
-                }
-                None => plan.orders = None,
-            },
-        }
-    };
-    *lock(&plan.probe.ending) = Some(ending);
-    plan.probe.closed.store(true, Ordering::Release);
-}
-
-async fn next_order(
-    orders: &mut Option<mpsc::UnboundedReceiver<(u64, Order)>>,
-) -> Option<(u64, Order)> {
-    match orders {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-fn on_text(text: &str, plan: &Plan, clock: &Clock) {
+/// Records a message from the server.
+pub fn on_text(text: &str, watch: &Watch) {
     // Viewer lists are the bulk of the traffic and carry nothing measured.
     if text.starts_with(r#"{"type":"viewers""#) {
         return;
     }
     if text.contains(r#""type":"state""#) {
         if let Some(seq) = state_seq(text) {
-            lock(&plan.probe.states).push((seq, clock.now()));
-            if let Some(tally) = &plan.tally {
+            lock(&watch.probe.states).push((seq, watch.clock.now()));
+            if let Some(tally) = &watch.tally {
                 tally.saw(seq);
             }
         }
     } else if text.contains(r#""type":"error""#) {
-        plan.probe.errors.fetch_add(1, Ordering::Relaxed);
+        watch.probe.errors.fetch_add(1, Ordering::Relaxed);
     }
 }
 

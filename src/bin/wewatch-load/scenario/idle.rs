@@ -57,7 +57,7 @@ pub async fn run(bench: &mut Bench, opts: &Options) -> Result<(), String> {
                 cookie: Some(people[i % per_party].clone()),
                 local: system::client_address(i),
                 probe: Arc::new(Probe::default()),
-                orders: None,
+                remote: None,
                 tally: None,
             })
             .collect();
@@ -130,13 +130,21 @@ pub async fn run(bench: &mut Bench, opts: &Options) -> Result<(), String> {
 /// The sizes that fit within `capacity` viewers, in rising order; a size that does not
 /// fit is replaced by the capacity, with a note saying so.
 pub fn fit(requested: &[usize], capacity: usize) -> (Vec<usize>, Vec<String>) {
+    fit_as(
+        requested,
+        capacity,
+        "each of the generator and the server holds one socket per viewer",
+    )
+}
+
+/// [`fit`], saying `why` a size does not fit.
+pub fn fit_as(requested: &[usize], capacity: usize, why: &str) -> (Vec<usize>, Vec<String>) {
     let mut sizes: Vec<usize> = Vec::new();
     let mut notes = Vec::new();
     for &size in requested {
         let size = if size > capacity {
             notes.push(format!(
-                "{size} viewers do not fit the descriptor limit (each of the generator and the \
-                 server holds one socket per viewer); ran {capacity} instead"
+                "{size} viewers do not fit the descriptor limit ({why}); ran {capacity} instead"
             ));
             capacity
         } else {

@@ -2,11 +2,13 @@
 //! parties, and the report each one writes.
 //!
 //! - `idle`: many connected viewers doing nothing; memory per connection.
+//! - `floor`: the same fan-out with no server, what loopback TCP alone costs here.
 //! - `fanout`: one party of N; command → every viewer's `state`.
 //! - `parties`: many small parties under a rising command rate.
 //! - `http`: requests per second for the watch page and the library API.
 
 pub mod fanout;
+pub mod floor;
 pub mod http;
 pub mod idle;
 pub mod parties;

@@ -9,23 +9,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::sync::mpsc;
 
 use super::Bench;
 use crate::args::Options;
 use crate::crowd::{join_all, Crowd};
 use crate::stats::{ms, Summary, Table};
 use crate::system::{self, CpuMeter};
-use crate::viewer::{lock, Order, Plan, Probe};
+use crate::viewer::{lock, Order, Plan, Probe, Remote};
 
 /// A rate is held when command → last viewer stays within this at p99.
 const P99_LIMIT_MS: f64 = 50.0;
 /// Time after a step for its last states to arrive.
 const DRAIN: Duration = Duration::from_secs(2);
 
-/// One party and its controller's channel.
+/// One party and its controller.
 struct Party {
-    orders: mpsc::UnboundedSender<(u64, Order)>,
+    orders: Remote,
     /// Commands sent so far; the next one's number.
     next: u64,
     /// `seq` before the first command.
@@ -49,8 +48,8 @@ pub async fn run(bench: &mut Bench, opts: &Options) -> Result<(), String> {
     let mut parties = Vec::with_capacity(count);
     let mut plans = Vec::with_capacity(count * per);
     for (p, invite) in invites.iter().enumerate() {
-        let (orders, rx) = mpsc::unbounded_channel();
-        let mut rx = Some(rx);
+        let orders = Remote::default();
+        let mut remote = Some(orders.clone());
         let probes: Vec<Arc<Probe>> = (0..per).map(|_| Arc::new(Probe::default())).collect();
         for (j, probe) in probes.iter().enumerate() {
             plans.push(Plan {
@@ -58,7 +57,7 @@ pub async fn run(bench: &mut Bench, opts: &Options) -> Result<(), String> {
                 cookie: Some(people[j].clone()),
                 local: system::client_address(p * per + j),
                 probe: probe.clone(),
-                orders: rx.take(),
+                remote: remote.take(),
                 tally: None,
             });
         }
@@ -171,7 +170,7 @@ async fn step(
             let count = parties.len();
             let party = &mut parties[turn];
             turn = (turn + 1) % count;
-            let _ = party.orders.send((party.next, Order::nth(party.next)));
+            party.orders.send(party.next, Order::nth(party.next));
             party.next += 1;
             issued += 1;
         }
