@@ -143,3 +143,36 @@ test('after a refused play the viewer’s own play is theirs at once', () => {
   advance(20);
   assert.equal(g.observePlay(), 'user');
 });
+
+test('changes the player is known to report stay the page’s however late they come', () => {
+  const { g, advance } = guard();
+  g.willPlay({ reported: true }); // a scheduled start begins…
+  g.willPause({ reported: true }); // …the party pauses at once…
+  advance(4000); // …and the whole browser freezes before the player reports either
+  assert.equal(g.observePlay(), 'echo');
+  assert.equal(g.observePause(), 'echo');
+  assert.equal(g.observePlay(), 'user', 'a later play of the viewer is theirs');
+  g.willPause({ reported: true });
+  advance(4000);
+  assert.equal(g.observePause(), 'echo');
+});
+
+test('a viewer’s change between the page’s own and its report is still the viewer’s', () => {
+  const { g, advance } = guard();
+  g.willPlay({ reported: true });
+  advance(1000);
+  assert.equal(g.observePlay(), 'echo', 'the page’s start');
+  assert.equal(g.observePause(), 'user', 'the viewer paused before the report came');
+});
+
+test('a refused play that was to be reported leaves nothing due; loading drops what was', () => {
+  const { g } = guard();
+  g.willPlay({ reported: true });
+  g.playRefused({ reported: true });
+  assert.equal(g.observePlay(), 'user', 'the viewer’s own play after the refusal');
+  g.willPause({ reported: true });
+  g.willLoad(1);
+  assert.equal(g.observePause(), 'echo', 'loading stops the element');
+  g.observePlay();
+  assert.equal(g.observePause(), 'user', 'nothing of the page’s is due any more');
+});

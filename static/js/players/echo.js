@@ -15,6 +15,9 @@ const RATE_MATCH = 0.001;
 // as a scheduled start begins, or resumes just after pausing): the player then reports the
 // first change after the page has already asked for the second. Reported this soon after the
 // page asked for it, such a change is still the page's; no viewer toggles a player that fast.
+// An adapter that knows which of its calls will be reported (a media element reports each
+// flip of its `paused` flag) says so, and those reports are the page's however late they come
+// (after the whole browser froze, say); the window serves the others.
 const SUPERSEDED_WINDOW_MS = 250;
 
 export class EchoGuard {
@@ -25,11 +28,23 @@ export class EchoGuard {
     this.rateSet = 1;
     this.ownPlay = null; // when the page last asked to play, until the player reports a start
     this.ownPause = null; // when the page last asked to pause, until the player reports a pause
+    this.duePlays = 0; // reports of a start the page's own calls are known to cause, not yet in
+    this.duePauses = 0; // the same for pauses
   }
 
-  // What the page is about to do. Call these right before touching the player.
-  willPlay() { this.expectPaused = false; this.ownPlay = this.now(); }
-  willPause() { this.expectPaused = true; this.ownPause = this.now(); }
+  // What the page is about to do. Call these right before touching the player; `reported`:
+  // the player will report this change (it was paused, or playing, before), as far as the
+  // adapter can tell.
+  willPlay({ reported = false } = {}) {
+    this.expectPaused = false;
+    this.ownPlay = this.now();
+    if (reported) this.duePlays += 1;
+  }
+  willPause({ reported = false } = {}) {
+    this.expectPaused = true;
+    this.ownPause = this.now();
+    if (reported) this.duePauses += 1;
+  }
   willSeek(targetMs) { this.pendingSeek = { target: targetMs, at: this.now() }; }
   willSetRate(rate) { this.rateSet = rate; }
   /** The page loads other media: playback stops, the rate returns to `defaultRate`, no seek is under way. */
@@ -37,14 +52,20 @@ export class EchoGuard {
     this.expectPaused = true;
     this.ownPlay = null;
     this.ownPause = this.now();
+    this.duePlays = 0; // loading drops the reports still queued
+    this.duePauses = 0;
     this.pendingSeek = null;
     this.rateSet = defaultRate;
   }
 
-  /** The browser refused the page's play (autoplay policy): the player never started. */
-  playRefused() {
+  /**
+   * The browser refused the page's play (autoplay policy, or media it cannot play): the
+   * player never started. `reported`: as told to `willPlay`.
+   */
+  playRefused({ reported = false } = {}) {
     this.expectPaused = true;
     this.ownPlay = null; // no start will be reported, so the viewer's next play is theirs
+    if (reported) this.duePlays = Math.max(0, this.duePlays - 1);
   }
 
   /** A seek the page made is still under way. */
@@ -55,7 +76,8 @@ export class EchoGuard {
 
   /** The player started playing: 'user' when the page did not ask for it. */
   observePlay() {
-    const own = this.recent(this.ownPlay);
+    const own = this.duePlays > 0 || this.recent(this.ownPlay);
+    this.duePlays = Math.max(0, this.duePlays - 1);
     this.ownPlay = null;
     if (!this.expectPaused) return 'echo';
     if (own) return 'echo'; // the page's play, already overtaken by its pause (whose event follows)
@@ -68,7 +90,8 @@ export class EchoGuard {
    * or the browser pausing a hidden page; those are neither echoes nor commands.
    */
   observePause({ natural = false } = {}) {
-    const own = this.recent(this.ownPause);
+    const own = this.duePauses > 0 || this.recent(this.ownPause);
+    this.duePauses = Math.max(0, this.duePauses - 1);
     this.ownPause = null;
     if (this.expectPaused) return 'echo';
     if (own) return 'echo'; // the page's pause, already overtaken by its play (whose event follows)

@@ -60,16 +60,19 @@ export class Html5Player {
 
   /** Starts playback; rejects (NotAllowedError) when the browser's autoplay policy refuses. */
   play() {
-    this.guard.willPlay();
+    // A paused element reports the start it is asked for, unless it refuses to start at all.
+    const reported = this.video.paused;
+    this.guard.willPlay({ reported });
     return this.video.play().catch((err) => {
-      if (err?.name === 'NotAllowedError') this.guard.playRefused(); // it never started
+      const refused = err?.name === 'NotAllowedError' || err?.name === 'NotSupportedError';
+      if (refused) this.guard.playRefused({ reported }); // it never started
       else if (this.video.paused) this.guard.willPause(); // interrupted: it stopped again
       throw err;
     });
   }
 
   pause() {
-    this.guard.willPause();
+    this.guard.willPause({ reported: !this.video.paused });
     this.video.pause();
   }
 
