@@ -46,6 +46,8 @@ pub struct RedisSettings {
 pub struct IdentitySettings {
     pub cookie_name: String,
     pub token_grace_secs: u64,
+    /// Days after their last visit a guest who owns nothing is forgotten (0: never).
+    pub guest_idle_days: u64,
     pub secret_key_file: PathBuf,
 }
 
@@ -224,6 +226,12 @@ impl Settings {
         if self.library.max_playlist_items == 0 {
             return bad("library.max_playlist_items must be at least 1");
         }
+        if self.identity.guest_idle_days > crate::identity::COOKIE_MAX_AGE_DAYS as u64 {
+            return Err(ConfigError::Invalid(format!(
+                "identity.guest_idle_days must be at most {} (how long the identity cookie lives)",
+                crate::identity::COOKIE_MAX_AGE_DAYS
+            )));
+        }
         if self.redis.key_prefix.is_empty() {
             return bad("redis.key_prefix must not be empty");
         }
@@ -283,6 +291,16 @@ mod tests {
             .apply_env(|n| (n == "PORT").then(|| "eighty".into()))
             .unwrap_err();
         assert!(err.to_string().contains("PORT"));
+    }
+
+    #[test]
+    fn guests_cannot_be_kept_longer_than_their_cookie_lives() {
+        let mut s = shipped();
+        s.identity.guest_idle_days = 400;
+        s.validate().unwrap();
+        s.identity.guest_idle_days = 401;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("identity.guest_idle_days"), "{err}");
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub use signing::Signer;
 /// Purpose label of the identity cookie's signature.
 const COOKIE_PURPOSE: &str = "identity";
 /// How long the browser keeps the cookie (400 days, the most browsers honour).
-const COOKIE_MAX_AGE_DAYS: i64 = 400;
+pub const COOKIE_MAX_AGE_DAYS: i64 = 400;
 
 /// The user behind the request.
 #[derive(Debug, Clone)]

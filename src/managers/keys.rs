@@ -4,8 +4,8 @@
 //! | key | type | lifetime | holds |
 //! |---|---|---|---|
 //! | `user:next_id` | string | forever | last user id handed out |
-//! | `user:{id}` | hash | forever | `name`, `created_ms`, `token` (hash of the current token), `prev_token` |
-//! | `auth:{sha256(token)}` | string | current: forever; previous: `token_grace_secs` | user id |
+//! | `user:{id}` | hash | a guest who owns nothing: `guest_idle_days` after their last visit; else forever | `name`, `created_ms`, `token` (hash of the current token), `prev_token` |
+//! | `auth:{sha256(token)}` | string | current: as its user; previous: `token_grace_secs` | user id |
 //! | `video:next_id` | string | forever | last video id handed out |
 //! | `video:{id}` | hash | until deleted | `owner`, `kind`, `source`, `start_ms`, `title`, `invite_key`, `created_ms` |
 //! | `user:{id}:videos` | sorted set | forever | video ids scored by creation time (ms) |

@@ -66,6 +66,7 @@ impl Managers {
                 conn.clone(),
                 keys.clone(),
                 settings.identity.token_grace_secs,
+                settings.identity.guest_idle_days * 24 * 3600,
             ),
             videos: VideosManager::new(conn.clone(), keys.clone()),
             playlists: PlaylistsManager::new(conn.clone(), keys.clone()),

@@ -110,6 +110,7 @@ impl PlaylistsManager {
             .zadd(self.keys.user_playlists(owner), id.0, playlist.created_ms)
             .query_async::<()>(&mut conn)
             .await?;
+        super::users::keep(&mut conn, &self.keys, owner).await?;
         Ok(playlist)
     }
 

@@ -1,6 +1,9 @@
 //! Users: anonymous identities with a rotating auth token, and their display names.
 //!
 //! Tokens are stored only as SHA-256 hashes; the token itself lives in the signed cookie.
+//! A guest who owns nothing is forgotten `[identity] guest_idle_days` after their last
+//! visit (their record and current token expire together, each visit renews both); the
+//! first video or playlist they make keeps them for good ([`keep`]).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -64,17 +67,45 @@ pub struct UsersManager {
     keys: Keys,
     /// Seconds a rotated-out token keeps working.
     grace_secs: u64,
+    /// Seconds a guest who owns nothing is kept after their last visit (0: forever).
+    idle_secs: u64,
     rotate: std::sync::Arc<redis::Script>,
+    authenticate: std::sync::Arc<redis::Script>,
+    hset_if_exists: std::sync::Arc<redis::Script>,
+}
+
+/// Makes a user's record and current token permanent.
+static KEEP: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(include_str!("scripts/keep_user.lua")));
+
+/// Keeps user `id` for good, whatever the guest expiry: they own something now.
+pub(super) async fn keep(
+    conn: &mut ConnectionManager,
+    keys: &Keys,
+    id: UserId,
+) -> Result<(), StoreError> {
+    KEEP.key(keys.user(id))
+        .arg(keys.auth_prefix())
+        .invoke_async::<()>(conn)
+        .await?;
+    Ok(())
 }
 
 impl UsersManager {
-    pub fn new(conn: ConnectionManager, keys: Keys, grace_secs: u64) -> Self {
+    pub fn new(conn: ConnectionManager, keys: Keys, grace_secs: u64, idle_secs: u64) -> Self {
         Self {
             conn,
             keys,
             grace_secs,
+            idle_secs,
             rotate: std::sync::Arc::new(redis::Script::new(include_str!(
                 "scripts/rotate_token.lua"
+            ))),
+            authenticate: std::sync::Arc::new(redis::Script::new(include_str!(
+                "scripts/authenticate.lua"
+            ))),
+            hset_if_exists: std::sync::Arc::new(redis::Script::new(include_str!(
+                "scripts/hset_if_exists.lua"
             ))),
         }
     }
@@ -87,19 +118,23 @@ impl UsersManager {
         let mut suffix = [0u8; 2];
         rand::rng().fill_bytes(&mut suffix);
         let name = DisplayName::guest(&format!("{:02X}{:02X}", suffix[0], suffix[1])).into_string();
-        redis::pipe()
-            .atomic()
+        let (user, auth) = (self.keys.user(id), self.keys.auth(&token.hash()));
+        let mut pipe = redis::pipe();
+        pipe.atomic()
             .hset_multiple(
-                self.keys.user(id),
+                &user,
                 &[
                     ("name", name.as_str()),
                     ("created_ms", &now_ms().to_string()),
                     ("token", &token.hash()),
                 ],
             )
-            .set(self.keys.auth(&token.hash()), id)
-            .query_async::<()>(&mut conn)
-            .await?;
+            .set(&auth, id);
+        if self.idle_secs > 0 {
+            let secs = self.idle_secs as i64;
+            pipe.expire(&user, secs).expire(&auth, secs);
+        }
+        pipe.query_async::<()>(&mut conn).await?;
         Ok((User { id, name }, token))
     }
 
@@ -110,11 +145,16 @@ impl UsersManager {
         token: &AuthToken,
     ) -> Result<Option<User>, StoreError> {
         let mut conn = self.conn.clone();
-        let owner: Option<u64> = conn.get(self.keys.auth(&token.hash())).await?;
-        if owner != Some(id) {
-            return Ok(None);
-        }
-        let name: Option<String> = conn.hget(self.keys.user(id), "name").await?;
+        let hash = token.hash();
+        let name: Option<String> = self
+            .authenticate
+            .key(self.keys.auth(&hash))
+            .key(self.keys.user(id))
+            .arg(id)
+            .arg(&hash)
+            .arg(self.idle_secs)
+            .invoke_async(&mut conn)
+            .await?;
         Ok(name.map(|name| User { id, name }))
     }
 
@@ -136,6 +176,7 @@ impl UsersManager {
             .arg(next.hash())
             .arg(self.grace_secs)
             .arg(self.keys.auth_prefix())
+            .arg(self.idle_secs)
             .invoke_async(&mut conn)
             .await?;
         Ok(name.map(|name| (User { id, name }, next)))
@@ -143,7 +184,14 @@ impl UsersManager {
 
     pub async fn set_name(&self, id: UserId, name: &DisplayName) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        conn.hset::<_, _, _, ()>(self.keys.user(id), "name", name.as_str())
+        let user = self.keys.user(id);
+        // A guest forgotten a moment ago is not brought back as a name alone.
+        self.hset_if_exists
+            .key(&user)
+            .key(&user)
+            .arg("name")
+            .arg(name.as_str())
+            .invoke_async::<()>(&mut conn)
             .await?;
         Ok(())
     }

@@ -132,6 +132,7 @@ impl VideosManager {
             .zadd(self.keys.user_videos(owner), id.0, video.created_ms)
             .query_async::<()>(&mut conn)
             .await?;
+        super::users::keep(&mut conn, &self.keys, owner).await?;
         Ok(video)
     }
 
