@@ -53,6 +53,8 @@ pub struct Hub {
     connections: AtomicUsize,
     heartbeat: Duration,
     timeout: Duration,
+    /// The latest published viewer list of each large party, for welcomes.
+    pub viewer_lists: super::viewer_lists::ViewerLists,
 }
 
 /// The heartbeat's sweeps per interval: each pings the viewers whose turn has come.
@@ -75,6 +77,7 @@ impl Hub {
             connections: AtomicUsize::new(0),
             heartbeat,
             timeout,
+            viewer_lists: Default::default(),
         }
     }
 
@@ -125,6 +128,7 @@ impl Hub {
             kind: String,
             reason: Option<CloseReason>,
         }
+        self.viewer_lists.observe(party, &payload);
         let frame = frames::text(payload.as_bytes());
         // `closed` frames are serialized by this crate with their type first; every other
         // event is forwarded without being parsed.

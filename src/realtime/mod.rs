@@ -16,5 +16,6 @@ pub mod roster;
 pub mod session;
 pub mod subscriber;
 pub mod transport;
+pub mod viewer_lists;
 
 pub use hub::{Event, Hub};

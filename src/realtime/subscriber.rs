@@ -31,6 +31,7 @@ pub async fn start(
                 None => match subscribe(&client, &keys).await {
                     Ok(p) => {
                         tracing::info!("party event subscription restored");
+                        hub.viewer_lists.clear();
                         hub.broadcast_all(Event::Resync);
                         backoff = Duration::from_millis(100);
                         p

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, Received};
+use crate::helpers::{spawn_app, spawn_app_with, Received};
 
 fn key(video: &Value) -> String {
     video["invite_key"].as_str().unwrap().to_owned()
@@ -250,6 +250,40 @@ async fn a_person_with_two_connections_is_listed_once() {
     let list = first.expect("viewers").await;
     assert_eq!(list["viewers"].as_array().unwrap().len(), 1);
     assert_eq!(list["viewers"][0]["connections"], 1);
+}
+
+#[tokio::test]
+async fn a_newcomer_to_a_large_party_gets_the_list_as_last_published() {
+    // Large: more people than a list names.
+    let app = spawn_app_with(|s| s.realtime.viewer_list_max = 2).await;
+    let video = app.video().await;
+    let mut viewers = Vec::new();
+    for _ in 0..3 {
+        let cookie = app.guest_cookie().await;
+        viewers.push(app.join_as(&key(&video), Some(&cookie)).await);
+    }
+    let first_two: Vec<Value> = viewers[..2]
+        .iter()
+        .map(|(_, welcome)| welcome["you"]["user_id"].clone())
+        .collect();
+    let first = &mut viewers[0].0;
+    while first.expect("viewers").await["people"] != 3 {}
+
+    let (mut newcomer, welcome) = app
+        .join_as(&key(&video), Some(&app.guest_cookie().await))
+        .await;
+    let named: Vec<Value> = welcome["viewers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["user_id"].clone())
+        .collect();
+    assert_eq!(named, first_two, "the first to arrive, at most two");
+    assert_eq!(
+        welcome["people"], 3,
+        "the list as published before this arrival, not reread from every connection"
+    );
+    while newcomer.expect("viewers").await["people"] != 4 {}
 }
 
 /// Sends a raw HTTP/1.1 request and returns the response head (status line and headers).

@@ -40,12 +40,7 @@ impl Connection {
         else {
             return Err(gone());
         };
-        let limit = self.ctx.settings.viewer_list_max;
-        let (viewers, people) = managers
-            .party
-            .viewers(self.party, limit)
-            .await
-            .map_err(|e| internal(e, "viewers"))?;
+        let (viewers, people) = self.viewer_list().await?;
         let chat = managers
             .chat
             .history(self.party)

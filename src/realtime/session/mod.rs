@@ -30,6 +30,7 @@ use crate::config::{ChatSettings, RealtimeSettings};
 use crate::domain::UserId;
 use crate::managers::{
     Managers, PartyId, Playlist, PresenceEntry, StoreError, User, Video, ViewerStatus,
+    ViewerSummary,
 };
 
 /// Everything a session needs from the application, shared by all of them.
@@ -276,6 +277,21 @@ impl Connection {
         }
     }
 
+    /// The party's viewer list and how many watch: the latest published one this node saw
+    /// (large parties, see `viewer_lists`), else read from Redis.
+    async fn viewer_list(&self) -> Result<(Vec<ViewerSummary>, usize), Exit> {
+        if let Some(list) = self.ctx.hub.viewer_lists.latest(self.party) {
+            return Ok(list);
+        }
+        let limit = self.ctx.settings.viewer_list_max;
+        self.ctx
+            .managers
+            .party
+            .viewers(self.party, limit)
+            .await
+            .map_err(|e| internal(e, "viewers"))
+    }
+
     /// Rereads state and viewers after events may have been missed.
     async fn resync(&mut self, socket: &Socket) -> Result<(), Exit> {
         let party = &self.ctx.managers.party;
@@ -289,11 +305,7 @@ impl Connection {
                 send_frame: true,
             });
         };
-        let limit = self.ctx.settings.viewer_list_max;
-        let (viewers, people) = party
-            .viewers(self.party, limit)
-            .await
-            .map_err(|e| internal(e, "viewers"))?;
+        let (viewers, people) = self.viewer_list().await?;
         send(socket, &ServerMessage::State { state })?;
         send(socket, &ServerMessage::Viewers { viewers, people })
     }
