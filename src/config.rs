@@ -84,6 +84,7 @@ pub struct RealtimeSettings {
     pub max_queued_bytes: usize,
     pub viewer_list_max: usize,
     pub viewer_list_delay_ms: u64,
+    pub viewer_list_frames_per_sec: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -207,6 +208,9 @@ impl Settings {
         }
         if rt.heartbeat_interval_secs == 0 || rt.client_timeout_secs <= rt.heartbeat_interval_secs {
             return bad("realtime.client_timeout_secs must exceed heartbeat_interval_secs (> 0)");
+        }
+        if rt.viewer_list_frames_per_sec == 0 {
+            return bad("realtime.viewer_list_frames_per_sec must be at least 1");
         }
         if rt.max_queued_bytes < 4096 || rt.viewer_list_max == 0 {
             return bad(

@@ -103,8 +103,11 @@ impl Application {
 
         let roster = realtime::roster::Roster::start(
             managers.party.clone(),
-            Duration::from_millis(settings.realtime.viewer_list_delay_ms),
-            settings.realtime.viewer_list_max,
+            realtime::roster::Pacing {
+                delay: Duration::from_millis(settings.realtime.viewer_list_delay_ms),
+                limit: settings.realtime.viewer_list_max,
+                frames_per_sec: settings.realtime.viewer_list_frames_per_sec,
+            },
         );
         let tera = Tera::new("templates/**/*.html").map_err(StartupError::Templates)?;
         let mut node = [0u8; 6];

@@ -518,8 +518,18 @@ impl PartyManager {
         party: PartyId,
         limit: usize,
     ) -> Result<(Vec<ViewerSummary>, usize), StoreError> {
+        let entries = self.connections(party).await?;
+        self.list_of(entries, limit).await
+    }
+
+    /// The first `limit` people of a party's connections, with current names; and how many
+    /// people in all.
+    async fn list_of(
+        &self,
+        mut entries: Vec<PresenceEntry>,
+        limit: usize,
+    ) -> Result<(Vec<ViewerSummary>, usize), StoreError> {
         let mut conn = self.conn.clone();
-        let mut entries = self.connections(party).await?;
         entries.sort_by_key(|e| e.since);
         let mut people = summarise(&entries);
         let total = people.len();
@@ -539,11 +549,15 @@ impl PartyManager {
         Ok((people, total))
     }
 
-    /// Publishes the viewer list (its first `limit` people) to every node.
-    pub async fn publish_viewers(&self, party: PartyId, limit: usize) -> Result<(), StoreError> {
-        let (viewers, people) = self.viewers(party, limit).await?;
+    /// Publishes the viewer list (its first `limit` people) to every node; returns how many
+    /// connections the party has (each gets the list).
+    pub async fn publish_viewers(&self, party: PartyId, limit: usize) -> Result<usize, StoreError> {
+        let entries = self.connections(party).await?;
+        let connections = entries.len();
+        let (viewers, people) = self.list_of(entries, limit).await?;
         self.publish(party, &ServerMessage::Viewers { viewers, people }.to_json())
-            .await
+            .await?;
+        Ok(connections)
     }
 
     /// Publishes a frame to every viewer of a party, on every node.
