@@ -84,6 +84,8 @@ impl PlaylistsManager {
 
     pub async fn create(&self, owner: UserId, title: &VideoTitle) -> Result<Playlist, StoreError> {
         let mut conn = self.conn.clone();
+        // The owner is kept for good first (see `VideosManager::create`).
+        super::users::keep(&mut conn, &self.keys, owner).await?;
         let id = PlaylistId(conn.incr(self.keys.playlist_next_id(), 1).await?);
         let playlist = Playlist {
             id,
@@ -110,7 +112,6 @@ impl PlaylistsManager {
             .zadd(self.keys.user_playlists(owner), id.0, playlist.created_ms)
             .query_async::<()>(&mut conn)
             .await?;
-        super::users::keep(&mut conn, &self.keys, owner).await?;
         Ok(playlist)
     }
 

@@ -98,6 +98,9 @@ impl VideosManager {
         title: Option<&VideoTitle>,
     ) -> Result<Video, StoreError> {
         let mut conn = self.conn.clone();
+        // The owner is kept for good first: a failure leaves no video behind an owner who
+        // could still be forgotten.
+        super::users::keep(&mut conn, &self.keys, owner).await?;
         let id = VideoId(conn.incr(self.keys.video_next_id(), 1).await?);
         let video = Video {
             id,
@@ -132,7 +135,6 @@ impl VideosManager {
             .zadd(self.keys.user_videos(owner), id.0, video.created_ms)
             .query_async::<()>(&mut conn)
             .await?;
-        super::users::keep(&mut conn, &self.keys, owner).await?;
         Ok(video)
     }
 
