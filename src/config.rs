@@ -90,6 +90,7 @@ pub struct RealtimeSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SyncSettings {
     pub play_lead_ms: u64,
+    pub seek_lead_ms: u64,
     pub pause_tolerance_ms: u64,
     pub wait_limit_secs: u64,
 }
@@ -229,6 +230,9 @@ impl Settings {
         }
         if self.library.max_playlist_items == 0 {
             return bad("library.max_playlist_items must be at least 1");
+        }
+        if self.sync.play_lead_ms > 5000 || self.sync.seek_lead_ms > 5000 {
+            return bad("sync.play_lead_ms and seek_lead_ms must be at most 5000");
         }
         if self.identity.guest_idle_days > crate::identity::COOKIE_MAX_AGE_DAYS as u64 {
             return Err(ConfigError::Invalid(format!(

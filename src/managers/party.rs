@@ -266,6 +266,7 @@ impl PartyManager {
                 "0"
             })
             .arg(self.chat_kept)
+            .arg(self.sync.seek_lead_ms)
             .invoke_async(&mut conn)
             .await;
         let (changed, frame) = match result {

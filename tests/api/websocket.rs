@@ -44,6 +44,26 @@ async fn every_viewer_receives_each_new_state_with_the_same_seq() {
 }
 
 #[tokio::test]
+async fn a_play_starts_a_moment_ahead_and_a_seek_while_playing_a_little_later() {
+    let app = spawn_app().await;
+    let sync = &app.settings.sync;
+    let video = app.video().await;
+    let (mut a, _) = app.join(&key(&video)).await;
+    // How far ahead the state's start lies, on the clock of the script that made it (its
+    // chat line carries that instant).
+    let lead = |s: &Value| {
+        s["state"]["anchor_ms"].as_u64().unwrap() - s["chat"]["at_ms"].as_u64().unwrap()
+    };
+
+    a.send(json!({"type": "play"})).await;
+    assert_eq!(lead(&a.expect("state").await), sync.play_lead_ms);
+    // Every player moves, paused, before they all start again.
+    a.send(json!({"type": "seek", "position_ms": 30000})).await;
+    assert_eq!(lead(&a.expect("state").await), sync.seek_lead_ms);
+    assert!(sync.seek_lead_ms > sync.play_lead_ms, "{sync:?}");
+}
+
+#[tokio::test]
 async fn a_late_joiner_receives_the_current_state() {
     let app = spawn_app().await;
     let video = app.video().await;

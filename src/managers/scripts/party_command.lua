@@ -12,6 +12,8 @@
 -- KEYS[7] = party:{party}:chat   KEYS[8] = party:{party}:chat_seq
 -- ARGV[10] = the chat's system line for this action ('' for none)
 -- ARGV[11] = '1' to end that line with the position   ARGV[12] = chat messages kept
+-- ARGV[13] = jump lead (ms): a seek or an item switch while playing starts this far ahead, so
+--            every player has moved before they all start
 -- Returns {1, frame} after a change (stored, then published), {0, frame} when nothing changed,
 -- {-1, code} when the command is refused (nothing changed). After a change with a system
 -- line, the line is stored in the chat history and the frame carries it (`chat`): one
@@ -48,6 +50,7 @@ local dur = tonumber(s.duration_ms or '-1')
 local by = s.updated_by or ''
 local waiting = s.waiting == '1'
 local lead = tonumber(ARGV[4])
+local jump_lead = tonumber(ARGV[13])
 local changed = seq == 0
 
 -- expected(t) = position + (paused ? 0 : max(0, t - anchor) * rate), within [0, duration]
@@ -85,7 +88,7 @@ local function load_item(id)
     paused = true
   end
   dur = -1
-  if paused then anchor = now else anchor = now + lead end
+  if paused then anchor = now else anchor = now + jump_lead end
   changed = true
 end
 
@@ -137,8 +140,8 @@ elseif cmd == 'seek' then
   -- Positions are checked here, against the duration of the media playing now.
   if dur >= 0 and value > dur then return { -1, 'invalid_position' } end
   pos = value
-  -- While playing, the jump is scheduled like a play, so every viewer restarts together.
-  if paused then anchor = now else anchor = now + lead end
+  -- While playing, the jump is scheduled, so every viewer has moved and restarts together.
+  if paused then anchor = now else anchor = now + jump_lead end
   changed = true
 elseif cmd == 'rate' then
   if value ~= rate then
