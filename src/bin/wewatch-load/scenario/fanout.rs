@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::Bench;
 use crate::args::Options;
-use crate::crowd::{join_all, Crowd};
+use crate::crowd::Crowd;
 use crate::stats::{ms, percentile, Summary, Table};
 use crate::system;
 use crate::viewer::{lock, Order, Plan, Probe, Remote, Tally};
@@ -94,15 +94,7 @@ async fn one_party(
         })
         .collect();
     let mut crowd = Crowd::default();
-    let joins = join_all(
-        bench.server,
-        plans,
-        &mut crowd,
-        bench.clock,
-        opts.join_budget(),
-    )
-    .await;
-    let settle_secs = bench.settle().await;
+    let (joins, settle_secs) = bench.join(plans, &mut crowd, opts).await;
     let base = crowd
         .probes
         .iter()

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::Bench;
 use crate::args::Options;
-use crate::crowd::{join_all, Crowd};
+use crate::crowd::Crowd;
 use crate::stats::{ms, Table};
 use crate::system;
 use crate::viewer::{Plan, Probe};
@@ -61,15 +61,7 @@ pub async fn run(bench: &mut Bench, opts: &Options) -> Result<(), String> {
                 tally: None,
             })
             .collect();
-        let joins = join_all(
-            bench.server,
-            plans,
-            &mut crowd,
-            bench.clock,
-            opts.join_budget(),
-        )
-        .await;
-        let settle_secs = bench.settle().await;
+        let (joins, settle_secs) = bench.join(plans, &mut crowd, opts).await;
         tokio::time::sleep(Duration::from_secs(opts.hold_secs)).await;
         let open = crowd.open();
         let server = bench.server_rss_kib().unwrap_or(0);

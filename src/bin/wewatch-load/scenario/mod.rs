@@ -107,6 +107,19 @@ impl Bench {
         self.owner.cookie.clone()
     }
 
+    /// Joins every plan's viewer to `crowd` (within the join budget), then waits until the
+    /// server and Redis are quiet; returns how the joins went and the seconds waited.
+    pub async fn join(
+        &self,
+        plans: Vec<crate::viewer::Plan>,
+        crowd: &mut crate::crowd::Crowd,
+        opts: &crate::args::Options,
+    ) -> (crate::crowd::JoinReport, f64) {
+        let joins =
+            crate::crowd::join_all(self.server, plans, crowd, self.clock, opts.join_budget()).await;
+        (joins, self.settle().await)
+    }
+
     /// Waits until the server and Redis are quiet; returns the seconds waited.
     pub async fn settle(&self) -> f64 {
         let pids: Vec<u32> = self

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::Bench;
 use crate::args::Options;
-use crate::crowd::{join_all, Crowd};
+use crate::crowd::Crowd;
 use crate::stats::{ms, Summary, Table};
 use crate::system::{self, CpuMeter};
 use crate::viewer::{lock, Order, Plan, Probe, Remote};
@@ -69,15 +69,7 @@ pub async fn run(bench: &mut Bench, opts: &Options) -> Result<(), String> {
         });
     }
     let mut crowd = Crowd::default();
-    let joins = join_all(
-        bench.server,
-        plans,
-        &mut crowd,
-        bench.clock,
-        opts.join_budget(),
-    )
-    .await;
-    let settle_secs = bench.settle().await;
+    let (joins, settle_secs) = bench.join(plans, &mut crowd, opts).await;
     for party in &mut parties {
         party.base = party.probes[0].welcome_seq.load(Ordering::Relaxed);
     }
