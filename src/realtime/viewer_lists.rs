@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::managers::{PartyId, ViewerSummary};
@@ -31,9 +30,16 @@ pub struct ViewerLists {
     lists: Mutex<HashMap<PartyId, Kept>>,
 }
 
+/// A list as published, parsed once: a crowd's welcomes each take a copy.
 struct Kept {
-    payload: Arc<str>,
+    list: Arc<List>,
     at: Instant,
+}
+
+#[derive(Deserialize)]
+struct List {
+    viewers: Vec<ViewerSummary>,
+    people: usize,
 }
 
 impl ViewerLists {
@@ -44,24 +50,19 @@ impl ViewerLists {
     }
 
     fn observe_at(&self, party: PartyId, payload: &str, now: Instant) {
-        #[derive(Deserialize)]
-        struct Shape {
-            viewers: Vec<IgnoredAny>,
-            people: usize,
-        }
         if !payload.starts_with(VIEWERS_PREFIX) {
             return;
         }
-        let Ok(shape) = serde_json::from_str::<Shape>(payload) else {
+        let Ok(list) = serde_json::from_str::<List>(payload) else {
             return;
         };
         let mut lists = self.lock();
-        if shape.people <= shape.viewers.len() {
+        if list.people <= list.viewers.len() {
             lists.remove(&party);
             return;
         }
         let kept = Kept {
-            payload: payload.into(),
+            list: Arc::new(list),
             at: now,
         };
         lists.insert(party, kept);
@@ -76,21 +77,15 @@ impl ViewerLists {
     }
 
     fn latest_at(&self, party: PartyId, now: Instant) -> Option<(Vec<ViewerSummary>, usize)> {
-        #[derive(Deserialize)]
-        struct List {
-            viewers: Vec<ViewerSummary>,
-            people: usize,
-        }
-        let payload = {
+        let list = {
             let lists = self.lock();
             let kept = lists.get(&party)?;
             if now.duration_since(kept.at) >= USABLE_FOR {
                 return None;
             }
-            kept.payload.clone()
+            kept.list.clone()
         };
-        let list: List = serde_json::from_str(&payload).ok()?;
-        Some((list.viewers, list.people))
+        Some((list.viewers.clone(), list.people))
     }
 
     /// Forgets every list: publications may have been missed.
