@@ -34,6 +34,8 @@ pub struct ServerSettings {
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
     pub shutdown_timeout_secs: u64,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client's address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,6 +87,10 @@ pub struct RealtimeSettings {
     pub viewer_list_max: usize,
     pub viewer_list_delay_ms: u64,
     pub viewer_list_frames_per_sec: u64,
+    /// Party connections one client address may hold on a node.
+    pub max_connections_per_address: usize,
+    /// Party connections one person may hold on a node.
+    pub max_connections_per_user: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -209,6 +215,11 @@ impl Settings {
         }
         if rt.heartbeat_interval_secs == 0 || rt.client_timeout_secs <= rt.heartbeat_interval_secs {
             return bad("realtime.client_timeout_secs must exceed heartbeat_interval_secs (> 0)");
+        }
+        if rt.max_connections_per_address == 0 || rt.max_connections_per_user == 0 {
+            return bad(
+                "realtime.max_connections_per_address and max_connections_per_user must be at least 1",
+            );
         }
         if rt.viewer_list_frames_per_sec == 0 {
             return bad("realtime.viewer_list_frames_per_sec must be at least 1");

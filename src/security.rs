@@ -18,66 +18,23 @@ pub fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
     origin_matches(origin, req.connection_info().host(), allowed)
 }
 
-/// [`origin_allowed`] for a request outside the application's routing (the party
-/// WebSocket's upgrade): the same rule, on the raw headers.
-pub fn origin_allowed_in(headers: &HeaderMap, allowed: &[String]) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let (Ok(origin), Some(host)) = (
-        origin.to_str(),
-        forwarded_value(headers, "host", header::HOST),
-    ) else {
-        return false;
-    };
-    origin_matches(origin, host, allowed)
-}
-
-/// Whether the client reached the server over HTTPS, as a proxy reports it.
-pub fn forwarded_https(headers: &HeaderMap) -> bool {
-    forwarded_value(
-        headers,
-        "proto",
-        header::HeaderName::from_static("x-forwarded-proto"),
-    )
-    .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
-}
-
-/// A request property as actix-web's connection info reads it: the first `Forwarded`
-/// element's parameter, then the `X-Forwarded-*` header, then (for the host) `Host`.
-fn forwarded_value<'a>(
-    headers: &'a HeaderMap,
-    param: &str,
-    fallback: header::HeaderName,
-) -> Option<&'a str> {
-    let from_forwarded = headers
-        .get(header::FORWARDED)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.split([',', ';']).find_map(|pair| {
-                let (name, value) = pair.trim().split_once('=')?;
-                name.trim()
-                    .eq_ignore_ascii_case(param)
-                    .then(|| value.trim().trim_matches('"'))
-            })
-        });
-    let x_forwarded = match param {
-        "host" => headers.get("x-forwarded-host"),
-        _ => None,
-    };
-    from_forwarded
-        .or_else(|| {
-            x_forwarded
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(str::trim)
+/// The client's address: the peer's, or — when the peer is one of `trusted_proxies` — the
+/// one the proxy reports in `Forwarded` / `X-Forwarded-For`.
+pub fn client_address(req: &HttpRequest, trusted_proxies: &[std::net::IpAddr]) -> std::net::IpAddr {
+    let unspecified = std::net::IpAddr::from([0, 0, 0, 0]);
+    let peer = req.peer_addr().map_or(unspecified, |a| a.ip());
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let info = req.connection_info();
+    info.realip_remote_addr()
+        .and_then(|addr| {
+            addr.parse::<std::net::SocketAddr>()
+                .map(|a| a.ip())
+                .or_else(|_| addr.trim_matches(['[', ']']).parse())
+                .ok()
         })
-        .or_else(|| {
-            headers
-                .get(&fallback)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-        })
+        .unwrap_or(peer)
 }
 
 /// The pure comparison behind [`origin_allowed`]: the origin's `host[:port]` equals the

@@ -5,11 +5,9 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_server::Server;
-use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
-use actix_web::dev::AppConfig;
+use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
-use actix_web::{web, App};
+use actix_web::{web, App, HttpServer};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
@@ -125,6 +123,10 @@ impl Application {
         let node_id: Arc<str> = URL_SAFE_NO_PAD.encode(node).into();
         let settings = Arc::new(settings);
         let sessions = Arc::new(SessionContext {
+            connections: realtime::connections::Connections::new(
+                settings.realtime.max_connections_per_address,
+                settings.realtime.max_connections_per_user,
+            ),
             managers: managers.clone(),
             hub: hub.clone(),
             settings: settings.realtime.clone(),
@@ -178,64 +180,57 @@ impl Application {
     }
 }
 
-/// Runs the application on `listener`, with one HTTP service per worker thread. A request
-/// that asks for a WebSocket is handed, with its connection, to the party transport
-/// (`realtime::transport::upgrade`); everything else goes through the routes.
+/// Runs the application on `listener`, with one App per worker thread. Party WebSockets
+/// are upgraded by their route (actix-ws) and run on the worker that accepted them.
 fn serve(
     listener: TcpListener,
     state: web::Data<AppState>,
     sessions: Arc<SessionContext>,
 ) -> std::io::Result<Server> {
     let settings = state.settings.clone();
-    let local_addr = listener.local_addr()?;
     let body_limit = settings.server.max_body_bytes;
-    let mut builder = Server::build()
-        .max_concurrent_connections(settings.server.max_connections_per_worker)
-        .disable_signals()
-        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+    let sessions = web::Data::from(sessions);
+    let stalled_after = Duration::from_secs(settings.realtime.client_timeout_secs);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(sessions.clone())
+            .app_data(
+                web::FormConfig::default()
+                    .limit(body_limit)
+                    .error_handler(handlers::form_error),
+            )
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(body_limit)
+                    .error_handler(handlers::json_error),
+            )
+            .app_data(web::PathConfig::default().error_handler(handlers::path_error))
+            .wrap(from_fn(identity::attach_cookie))
+            .wrap(crate::telemetry::RequestLog)
+            .configure(handlers::configure)
+    })
+    .on_connect(move |conn, _| cut_off_after(conn, stalled_after))
+    .max_connections(settings.server.max_connections_per_worker)
+    // Party events are small frames that must leave at once: no Nagle batching.
+    .tcp_nodelay(true)
+    .disable_signals()
+    .shutdown_timeout(settings.server.shutdown_timeout_secs);
     if settings.server.workers > 0 {
-        builder = builder.workers(settings.server.workers);
+        server = server.workers(settings.server.workers);
     }
-    let server = builder
-        .listen("wewatch", listener, move || {
-            let state = state.clone();
-            let app = App::new()
-                .app_data(state.clone())
-                .app_data(
-                    web::FormConfig::default()
-                        .limit(body_limit)
-                        .error_handler(handlers::form_error),
-                )
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(body_limit)
-                        .error_handler(handlers::json_error),
-                )
-                .app_data(web::PathConfig::default().error_handler(handlers::path_error))
-                .wrap(from_fn(identity::attach_cookie))
-                .wrap(crate::telemetry::RequestLog)
-                .configure(handlers::configure);
-            let sessions = sessions.clone();
-            let upgrade = fn_service(move |(req, framed)| {
-                let (state, sessions) = (state.clone(), sessions.clone());
-                async move {
-                    realtime::transport::upgrade::serve(state, sessions, req, framed).await;
-                    Ok::<_, std::convert::Infallible>(())
-                }
-            });
-            let app = app
-                .into_factory()
-                .map_err(|err: actix_web::Error| err.error_response());
-            actix_http::HttpService::build()
-                // Party events are small frames that must leave at once: no Nagle batching.
-                .tcp_nodelay(true)
-                .local_addr(local_addr)
-                .upgrade(upgrade)
-                .finish(map_config(app, move |_| AppConfig::default()))
-                .tcp()
-        })?
-        .run();
-    Ok(server)
+    Ok(server.listen(listener)?.run())
+}
+
+/// Has the kernel cut a connection whose client has taken none of our bytes for `after`
+/// (TCP_USER_TIMEOUT also covers a window held shut). A client that sends and never reads
+/// cannot keep a connection, or the buffers behind it, however the server is busy with it.
+fn cut_off_after(conn: &dyn std::any::Any, after: Duration) {
+    if let Some(tcp) = conn.downcast_ref::<tokio::net::TcpStream>() {
+        if let Err(err) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(after)) {
+            tracing::warn!(error = %err, "cannot set TCP_USER_TIMEOUT on a connection");
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -6,6 +6,7 @@ mod api_videos;
 mod health;
 mod library;
 mod pages;
+mod party_socket;
 mod playlists;
 mod videos;
 pub(crate) mod watch;
@@ -56,7 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/watch/{invite_key}", web::get().to(watch::watch_page))
         .route(
             "/ws/watch/{invite_key}",
-            web::get().to(watch::watch_socket_without_upgrade),
+            web::get().to(party_socket::watch_socket),
         )
         .service(
             web::scope("/api/v1")

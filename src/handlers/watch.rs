@@ -60,14 +60,3 @@ pub async fn watch_page(
     ctx.insert("max_chat_chars", &state.settings.chat.max_chars);
     render(&state, "watch.html", &ctx, StatusCode::OK)
 }
-
-/// `/ws/watch/{invite_key}` without a WebSocket handshake (the handshake itself is served
-/// by `realtime::transport::upgrade`, before the routes).
-pub async fn watch_socket_without_upgrade() -> HttpResponse {
-    HttpResponse::build(StatusCode::UPGRADE_REQUIRED)
-        .insert_header((actix_web::http::header::UPGRADE, "websocket"))
-        .json(serde_json::json!({
-            "error": "upgrade_required",
-            "message": "this address speaks the party protocol over a WebSocket"
-        }))
-}

@@ -1,10 +1,10 @@
 //! This node's party groups.
 //!
 //! Every worker thread keeps its own groups (party → the sockets of its local viewers). An
-//! event from the Redis subscriber is encoded once as a WebSocket frame and handed, as the
-//! same bytes, to each worker's mailbox: one cross-thread wake per worker, not per viewer.
-//! The worker's hub task then writes the frame into each local viewer's socket directly;
-//! the viewers' sessions are not woken unless the kernel could not take the whole frame.
+//! event from the Redis subscriber is serialized once (a shared `ByteString`) and handed, as
+//! the same bytes, to each worker's mailbox: one cross-thread wake per worker, not per viewer.
+//! The worker's hub task then hands the event to each local viewer's connection directly;
+//! the viewers' sessions are not woken unless a connection's channel is full.
 //!
 //! The same task sends the heartbeat: it pings each local viewer every
 //! `heartbeat_interval_secs` (the viewers' turns spread over the interval), and interrupts the session of one that has been silent, or has taken none of its
@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytestring::ByteString;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::protocol::CloseReason;
-use super::transport::{frames, Signal, Socket};
+use super::socket::{Signal, Socket};
 use crate::managers::PartyId;
 
 /// How every `closed` frame begins (`ServerMessage` puts the tag first).
@@ -31,10 +31,13 @@ const CLOSED_PREFIX: &str = r#"{"type":"closed""#;
 /// What a party's local viewers receive.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A WebSocket frame to write as it is.
-    Frame(Bytes),
-    /// Write the `closed` frame, then close the connection.
-    Close { frame: Bytes, reason: CloseReason },
+    /// A text message to send as it is.
+    Frame(ByteString),
+    /// Send the `closed` message, then close the connection.
+    Close {
+        frame: ByteString,
+        reason: CloseReason,
+    },
     /// Events may have been missed: reread state and viewers from Redis.
     Resync,
 }
@@ -129,16 +132,20 @@ impl Hub {
             reason: Option<CloseReason>,
         }
         self.viewer_lists.observe(party, &payload);
-        let frame = frames::text(payload.as_bytes());
         // `closed` frames are serialized by this crate with their type first; every other
         // event is forwarded without being parsed.
         let closing = payload.starts_with(CLOSED_PREFIX);
-        let event = match closing.then(|| serde_json::from_str::<Closed>(&payload)) {
+        let reason = match closing.then(|| serde_json::from_str::<Closed>(&payload)) {
             Some(Ok(Closed {
                 kind,
                 reason: Some(reason),
-            })) if kind == "closed" => Event::Close { frame, reason },
-            _ => Event::Frame(frame),
+            })) if kind == "closed" => Some(reason),
+            _ => None,
+        };
+        let frame = ByteString::from(payload);
+        let event = match reason {
+            Some(reason) => Event::Close { frame, reason },
+            None => Event::Frame(frame),
         };
         self.post(|| Delivery::Party(party, event.clone()));
     }
@@ -235,7 +242,6 @@ impl LocalHub {
     /// Pings the viewers whose turn it is; interrupts those silent or stalled for
     /// `timeout`.
     fn sweep(&self, heartbeat: Duration, timeout: Duration) {
-        let ping = frames::ping();
         let now = Instant::now();
         for socket in self.groups.borrow().values().flatten() {
             if socket.silent_for(now) > timeout {
@@ -244,10 +250,7 @@ impl LocalHub {
                 socket.raise(Signal::Stalled);
             } else if socket.next_ping.get() <= now {
                 socket.next_ping.set(now + heartbeat);
-                // A viewer with bytes still queued is already being written to.
-                if socket.queued_bytes() == 0 {
-                    socket.send(ping.clone());
-                }
+                socket.ping();
             }
         }
     }

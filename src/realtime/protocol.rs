@@ -242,6 +242,13 @@ pub enum CloseReason {
     HelloTimeout,
     HeartbeatTimeout,
     FrameTooLarge,
+    /// The client broke RFC 6455 framing (reserved bits or opcodes, an unmasked frame, a
+    /// fragmented control frame, a stray or interleaved continuation, a bad close frame).
+    ProtocolViolation,
+    /// A text message that is not UTF-8.
+    InvalidData,
+    /// The client sent more than it read: its replies outgrew the bounded queue.
+    Backlog,
 }
 
 impl CloseReason {
@@ -250,6 +257,9 @@ impl CloseReason {
         match self {
             Self::ServerShutdown => 1001,
             Self::FrameTooLarge => 1009,
+            Self::ProtocolViolation => 1002,
+            Self::InvalidData => 1007,
+            Self::Backlog => 1008,
             Self::HeartbeatTimeout => 4000,
             Self::InviteRotated => 4001,
             Self::ProtocolUnsupported => 4002,
@@ -271,6 +281,9 @@ impl CloseReason {
             Self::HelloTimeout => "The connection did not introduce itself in time.",
             Self::HeartbeatTimeout => "The connection was silent for too long.",
             Self::FrameTooLarge => "A message was far too large.",
+            Self::ProtocolViolation => "The connection broke the WebSocket protocol.",
+            Self::InvalidData => "A text message was not valid UTF-8.",
+            Self::Backlog => "The connection sent far more than it read.",
         }
     }
 }

@@ -2,12 +2,15 @@
 //! harness (one per test binary, on a unix socket in a temp dir; every test uses its own key
 //! prefix, so tests never see each other's data).
 
+mod bounds;
 mod chat;
+mod conformance;
 mod helpers;
 mod identity;
 mod pages;
 mod permissions;
 mod playlists;
+mod raw_socket;
 mod videos;
 mod waiting;
 mod websocket;

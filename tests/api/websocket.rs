@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{spawn_app, spawn_app_with, Received};
+use crate::raw_socket::{raw_request, upgrade_request};
 
 fn key(video: &Value) -> String {
     video["invite_key"].as_str().unwrap().to_owned()
@@ -304,32 +305,6 @@ async fn a_newcomer_to_a_large_party_gets_the_list_as_last_published() {
         "the list as published before this arrival, not reread from every connection"
     );
     while newcomer.expect("viewers").await["people"] != 4 {}
-}
-
-/// Sends a raw HTTP/1.1 request and returns the response head (status line and headers).
-async fn raw_request(app: &crate::helpers::TestApp, request: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(&app.host).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        let read = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut byte))
-            .await
-            .expect("an answer in time")
-            .unwrap();
-        assert_eq!(read, 1, "the server answered before closing: {head:?}");
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).unwrap().to_ascii_lowercase()
-}
-
-fn upgrade_request(app: &crate::helpers::TestApp, path: &str, extra: &str) -> String {
-    format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n",
-        app.host
-    )
 }
 
 #[tokio::test]

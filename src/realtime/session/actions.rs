@@ -1,6 +1,6 @@
 //! What each client message does once `hello` is done.
 
-use crate::realtime::transport::{frames, Socket};
+use crate::realtime::socket::Socket;
 
 use super::{internal, send, Connection, Exit, Subject};
 use crate::domain::{DisplayName, VideoTitle};
@@ -32,7 +32,7 @@ impl Connection {
         let allowed = if message.is_command() {
             self.commands.try_take()
         } else {
-            self.messages.try_take()
+            socket.allow_message()
         };
         if !allowed {
             return send(
@@ -107,7 +107,7 @@ impl Connection {
                 } else if command.is_control() {
                     // Nothing changed and nothing was published; the sender still learns the
                     // state, in case its player had wandered off.
-                    if socket.send(frames::text(frame.as_bytes())) {
+                    if socket.send(frame) {
                         Ok(())
                     } else {
                         Err(Exit::Gone)

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::realtime::transport::Socket;
+use crate::realtime::socket::Socket;
 
 use super::{internal, send, Connection, Exit, Subject};
 use crate::realtime::protocol::{ServerMessage, You, PROTOCOL_VERSION};

@@ -24,7 +24,7 @@ use rand::RngCore;
 
 use super::limits::TokenBucket;
 use super::protocol::{ClientMessage, CloseReason, ParseError, ServerMessage, PROTOCOL_VERSION};
-use super::transport::{frames, Next, Signal, Socket};
+use super::socket::{Next, Signal, Socket};
 use super::Hub;
 use crate::config::{ChatSettings, RealtimeSettings};
 use crate::domain::UserId;
@@ -33,8 +33,13 @@ use crate::managers::{
     ViewerSummary,
 };
 
+/// How long a closing connection may take to send what is queued and its close frame.
+const LINGER: Duration = Duration::from_secs(2);
+
 /// Everything a session needs from the application, shared by all of them.
 pub struct SessionContext {
+    /// This node's party connections per address and person.
+    pub connections: Arc<super::connections::Connections>,
     pub managers: Managers,
     pub hub: Arc<Hub>,
     pub settings: RealtimeSettings,
@@ -90,6 +95,28 @@ enum Exit {
     },
 }
 
+/// Starts the session of a connection that actix-ws has upgraded, on this worker thread.
+/// It runs to the connection's end and then gives back its place (`slot`).
+pub fn spawn(
+    ctx: Arc<SessionContext>,
+    socket: Socket,
+    user: User,
+    subject: Option<Subject>,
+    slot: super::connections::ConnectionSlot,
+) {
+    let socket = Rc::new(socket);
+    actix_web::rt::spawn(async move {
+        let close = run(ctx, socket.clone(), user, subject).await;
+        if let Ok(socket) = Rc::try_unwrap(socket) {
+            let close = close
+                .as_ref()
+                .map(|(code, reason)| (*code, reason.as_str()));
+            socket.finish(close, LINGER).await;
+        }
+        drop(slot);
+    });
+}
+
 /// Runs a connection to its end. Returns the close frame's code and reason to send, if
 /// the connection is still open.
 pub async fn run(
@@ -112,9 +139,7 @@ pub async fn run(
         Exit::Gone => Some((1000, String::new())),
         Exit::Close { reason, send_frame } => {
             if send_frame {
-                socket.send(frames::text(
-                    ServerMessage::closed(reason).to_json().as_bytes(),
-                ));
+                socket.send(ServerMessage::closed(reason).to_json());
             }
             Some((reason.code(), format!("{reason:?}")))
         }
@@ -123,14 +148,15 @@ pub async fn run(
 
 /// Sends one message; Err when the connection is broken.
 fn send(socket: &Socket, message: &ServerMessage) -> Result<(), Exit> {
-    if socket.send(frames::text(message.to_json().as_bytes())) {
+    if socket.send(message.to_json()) {
         Ok(())
     } else {
         Err(Exit::Gone)
     }
 }
 
-/// Waits for `hello`, answering anything else with `hello_required`.
+/// Waits for `hello`, answering anything else with `hello_required` (within the message
+/// rate; beyond it, unanswered).
 async fn await_hello(ctx: &SessionContext, socket: &Socket) -> Result<(), Exit> {
     let deadline = tokio::time::sleep(Duration::from_secs(ctx.settings.hello_timeout_secs));
     tokio::pin!(deadline);
@@ -156,9 +182,11 @@ async fn await_hello(ctx: &SessionContext, socket: &Socket) -> Result<(), Exit> 
                         send_frame: true,
                     });
                 }
-                _ => send(socket, &refuse)?,
+                _ if socket.allow_message() => send(socket, &refuse)?,
+                _ => {}
             },
-            Next::Binary => send(socket, &refuse)?,
+            Next::Binary if socket.allow_message() => send(socket, &refuse)?,
+            Next::Binary => {}
             other => return Err(ended(other)),
         }
     }
@@ -167,8 +195,12 @@ async fn await_hello(ctx: &SessionContext, socket: &Socket) -> Result<(), Exit> 
 /// The exit for whatever ends a connection outright.
 fn ended(next: Next) -> Exit {
     match next {
-        Next::TooLarge => Exit::Close {
-            reason: CloseReason::FrameTooLarge,
+        Next::Violation(reason) => Exit::Close {
+            reason,
+            send_frame: false,
+        },
+        Next::Signal(Signal::Backlog) => Exit::Close {
+            reason: CloseReason::Backlog,
             send_frame: false,
         },
         Next::Signal(Signal::Close(reason)) => Exit::Close {
@@ -197,7 +229,6 @@ struct Connection {
     conn_id: String,
     entry: PresenceEntry,
     commands: TokenBucket,
-    messages: TokenBucket,
     /// While buffering: when the party stops waiting for this viewer.
     stall_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
@@ -224,7 +255,6 @@ impl Connection {
         };
         Self {
             commands: TokenBucket::new(rt.commands_per_second, rt.command_burst),
-            messages: TokenBucket::new(rt.messages_per_second, rt.message_burst),
             party: subject.party(),
             ctx,
             user,
@@ -264,10 +294,11 @@ impl Connection {
             let step = match wake {
                 Wake::StallLimit => Box::pin(self.left_behind()).await,
                 Wake::Next(Next::Text(text)) => Box::pin(self.on_text(socket, &text)).await,
-                Wake::Next(Next::Binary) => send(
+                Wake::Next(Next::Binary) if socket.allow_message() => send(
                     socket,
                     &ServerMessage::error("binary_not_supported", "send JSON text frames"),
                 ),
+                Wake::Next(Next::Binary) => Ok(()),
                 Wake::Next(Next::Signal(Signal::Resync)) => Box::pin(self.resync(socket)).await,
                 Wake::Next(other) => Err(ended(other)),
             };

@@ -1,0 +1,496 @@
+//! One party connection as its session and the hub see it, over actix-ws.
+//!
+//! actix-ws gives the connection two halves: a stream of the client's messages (frames
+//! parsed and checked by actix-http, fragments joined within `[realtime]` limits) and a
+//! [`actix_ws::Session`] whose bounded channel feeds the HTTP/1 dispatcher that writes to
+//! the client. Everything the server sends — party events, the session's replies, pongs,
+//! heartbeat pings — goes through one queue here, in order, and moves into that channel
+//! as fast as the client takes it. The hub hands a party event straight to the channel when
+//! it has room, so a viewer that keeps up never wakes its session for an event.
+//!
+//! The queue is bounded by `[realtime] max_queued_bytes`. Party events that would grow it
+//! past the bound are dropped and the session resyncs from the stored state; anything else
+//! past the bound (the replies to a client that sends and never reads) ends the connection
+//! with 1008. A connection that takes nothing for `client_timeout_secs` is dropped by the
+//! heartbeat.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, Message, ProtocolError};
+use bytes::Bytes;
+use bytestring::ByteString;
+use futures_util::{Sink, Stream};
+
+use super::close_watch::{BadCloseReason, CloseWatch};
+use super::limits::TokenBucket;
+use crate::config::RealtimeSettings;
+use crate::realtime::protocol::CloseReason;
+
+type BoxedPayloadStream = actix_http::BoxedPayloadStream;
+
+/// Why the hub interrupts a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// Party events were dropped: reread the state.
+    Resync,
+    /// The client has completed no frame for longer than `[realtime] client_timeout_secs`.
+    Silent,
+    /// The client has taken none of the queued messages for that long.
+    Stalled,
+    /// The session's own messages outgrew the queue: the client sends and does not read.
+    Backlog,
+    /// The party closed (its `closed` frame is already queued).
+    Close(CloseReason),
+}
+
+impl Signal {
+    /// A stronger signal replaces a weaker one not yet seen.
+    fn rank(self) -> u8 {
+        match self {
+            Self::Resync => 0,
+            Self::Stalled => 1,
+            Self::Silent => 2,
+            Self::Backlog => 3,
+            Self::Close(_) => 4,
+        }
+    }
+}
+
+/// What the session reads next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    Text(ByteString),
+    Binary,
+    Signal(Signal),
+    /// The client sent a close frame.
+    Closed,
+    /// The connection ended or failed.
+    Gone,
+    /// The client broke the protocol: close with this reason (RFC 6455 §7.4 codes).
+    Violation(CloseReason),
+}
+
+/// The connection's end of actix-ws and the queue in front of it.
+pub struct Socket {
+    /// Set when the client's close frame had a reason that is not UTF-8.
+    bad_close_reason: BadCloseReason,
+    /// The client's messages other than playback commands (pings among them), against
+    /// `[realtime] messages_per_second` and `message_burst`.
+    messages: RefCell<TokenBucket>,
+    sink: RefCell<actix_ws::Session>,
+    stream: RefCell<AggregatedMessageStream>,
+    /// Messages the channel had no room for yet, in order.
+    outbox: RefCell<VecDeque<Message>>,
+    /// What `outbox` holds, counted by [`cost`].
+    queued: Cell<usize>,
+    /// Party events held back until the session has sent `welcome`.
+    held: RefCell<Option<Vec<ByteString>>>,
+    held_bytes: Cell<usize>,
+    signal: Cell<Option<Signal>>,
+    /// The session task's waker, kept so the hub can wake it and register it with the
+    /// channel when handing over an event.
+    waker: RefCell<Option<Waker>>,
+    /// When the client last completed a frame.
+    last_heard: Cell<Instant>,
+    /// When the hub pings this connection next.
+    pub(crate) next_ping: Cell<Instant>,
+    /// When the queue last shrank (or became non-empty).
+    last_progress: Cell<Instant>,
+    broken: Cell<bool>,
+    /// The session's own messages outgrew the queue.
+    backlogged: Cell<bool>,
+    /// `[realtime] client_timeout_secs`.
+    client_timeout: Duration,
+    /// Index in the hub's group, kept by the hub.
+    pub(crate) slot: Cell<usize>,
+    max_queued: usize,
+}
+
+impl Socket {
+    /// Accepts a WebSocket handshake with actix-ws: the `101` response to return, and the
+    /// connection. A client frame or fragmented message beyond `max_message` bytes ends the
+    /// connection (1009); the queue holds at most `max_queued` bytes.
+    pub fn upgrade(
+        req: &HttpRequest,
+        body: web::Payload,
+        settings: &RealtimeSettings,
+    ) -> Result<(HttpResponse, Self), actix_web::Error> {
+        // Frames past 16 times the accepted size end the connection (1009); between the
+        // two they are answered with `frame_too_large`.
+        let max_message = settings.max_frame_bytes * 16;
+        let bad_close_reason = BadCloseReason::default();
+        let watched: BoxedPayloadStream =
+            Box::pin(CloseWatch::new(body.into_inner(), bad_close_reason.clone()));
+        let body = web::Payload::from_request(req, &mut Payload::from(watched)).into_inner()?;
+        let (response, sink, stream) = actix_ws::handle(req, body)?;
+        let stream = stream
+            .max_frame_size(max_message)
+            .aggregate_continuations()
+            .max_continuation_size(max_message);
+        let now = Instant::now();
+        let socket = Self {
+            bad_close_reason,
+            messages: RefCell::new(TokenBucket::new(
+                settings.messages_per_second,
+                settings.message_burst,
+            )),
+            sink: RefCell::new(sink),
+            stream: RefCell::new(stream),
+            outbox: RefCell::new(VecDeque::new()),
+            queued: Cell::new(0),
+            held: RefCell::new(Some(Vec::new())),
+            held_bytes: Cell::new(0),
+            signal: Cell::new(None),
+            waker: RefCell::new(None),
+            last_heard: Cell::new(now),
+            next_ping: Cell::new(now),
+            last_progress: Cell::new(now),
+            broken: Cell::new(false),
+            backlogged: Cell::new(false),
+            client_timeout: Duration::from_secs(settings.client_timeout_secs),
+            slot: Cell::new(usize::MAX),
+            max_queued: settings.max_queued_bytes,
+        };
+        Ok((response, socket))
+    }
+
+    /// Queues one of the session's own messages. Past the queue's bound the connection is
+    /// ended (1008) instead. False when the connection is broken or being ended.
+    pub fn send(&self, text: impl Into<ByteString>) -> bool {
+        self.push_own(Message::Text(text.into()))
+    }
+
+    /// Delivers a party event: held back before `welcome`; when the queue would grow past
+    /// its bound, the queued messages are dropped and the session resyncs.
+    pub fn deliver(&self, text: &ByteString) {
+        if let Some(held) = self.held.borrow_mut().as_mut() {
+            if self.held_bytes.get() + text.len() > self.max_queued {
+                held.clear();
+                self.held_bytes.set(0);
+                self.raise(Signal::Resync);
+            } else {
+                self.held_bytes.set(self.held_bytes.get() + text.len());
+                held.push(text.clone());
+            }
+            return;
+        }
+        if self.broken.get() {
+            return;
+        }
+        let mut message = Message::Text(text.clone());
+        if self.outbox.borrow().is_empty() {
+            match self.hand_over(message) {
+                Ok(()) => return,
+                Err(refused) => message = refused,
+            }
+        }
+        let len = cost(&message);
+        if self.queued.get() + len > self.max_queued {
+            self.outbox.borrow_mut().clear();
+            self.queued.set(0);
+            self.raise(Signal::Resync);
+            return;
+        }
+        self.enqueue(message, len);
+    }
+
+    /// Sends the events held back since the connection joined its party.
+    pub fn release(&self) {
+        let held = self.held.borrow_mut().take();
+        self.held_bytes.set(0);
+        for text in held.into_iter().flatten() {
+            self.deliver(&text);
+        }
+    }
+
+    /// The heartbeat's ping, unless messages are still waiting (then the client is already
+    /// being written to, and its silence is judged by what it takes).
+    pub fn ping(&self) {
+        if self.outbox.borrow().is_empty() && !self.broken.get() {
+            // A full channel means the client is already being written to.
+            let _ = self.hand_over(Message::Ping(Bytes::new()));
+        }
+    }
+
+    /// Interrupts the session (a stronger signal replaces a weaker unseen one).
+    pub fn raise(&self, signal: Signal) {
+        if self.signal.get().is_none_or(|s| signal.rank() >= s.rank()) {
+            self.signal.set(Some(signal));
+        }
+        self.wake();
+    }
+
+    /// How long the client has completed no frame.
+    pub fn silent_for(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.last_heard.get())
+    }
+
+    /// How long queued messages have waited without the client taking any.
+    pub fn stalled_for(&self, now: Instant) -> Duration {
+        if self.queued.get() == 0 && self.outbox.borrow().is_empty() {
+            Duration::ZERO
+        } else {
+            now.saturating_duration_since(self.last_progress.get())
+        }
+    }
+
+    /// Takes a token for one of the client's messages; false beyond its rate.
+    pub fn allow_message(&self) -> bool {
+        self.messages.borrow_mut().try_take()
+    }
+
+    /// Payload bytes waiting in the queue.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued.get()
+    }
+
+    /// The next message or signal. Moves queued messages into the channel as it takes
+    /// them and answers the client's pings.
+    pub fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Next> {
+        self.remember(cx.waker());
+        if let Some(signal) = self.signal.take() {
+            return Poll::Ready(Next::Signal(signal));
+        }
+        if self.poll_flush(cx).is_err() {
+            return Poll::Ready(Next::Gone);
+        }
+        loop {
+            let item = match Pin::new(&mut *self.stream.borrow_mut()).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(item) => item,
+            };
+            let message = match item {
+                None => return Poll::Ready(Next::Gone),
+                Some(Err(err)) => return Poll::Ready(self.violation(&err)),
+                Some(Ok(message)) => message,
+            };
+            self.last_heard.set(Instant::now());
+            match message {
+                AggregatedMessage::Text(text) => return Poll::Ready(Next::Text(text)),
+                AggregatedMessage::Binary(_) => return Poll::Ready(Next::Binary),
+                AggregatedMessage::Close(_) => return Poll::Ready(Next::Closed),
+                AggregatedMessage::Ping(payload) => {
+                    // A ping counts against the message rate (beyond it, it goes
+                    // unanswered), and its pong is bounded like any reply.
+                    if self.allow_message() && !self.push_own(Message::Pong(payload)) {
+                        return Poll::Ready(Next::Gone);
+                    }
+                    if let Some(signal) = self.signal.take() {
+                        return Poll::Ready(Next::Signal(signal));
+                    }
+                }
+                AggregatedMessage::Pong(_) => {}
+            }
+        }
+    }
+
+    /// Sends what is queued, within `limit`; true when everything went.
+    pub async fn flush(&self, limit: Duration) -> bool {
+        let flushed = std::future::poll_fn(|cx| {
+            self.remember(cx.waker());
+            match self.poll_flush(cx) {
+                Err(()) => Poll::Ready(false),
+                Ok(()) if self.outbox.borrow().is_empty() => Poll::Ready(true),
+                Ok(()) => Poll::Pending,
+            }
+        });
+        tokio::time::timeout(limit, flushed).await.unwrap_or(false)
+    }
+
+    /// Ends the connection: sends what is queued and a close frame (if given), within
+    /// `linger`. Dropping the socket then ends the response, and the dispatcher closes
+    /// the connection once the bytes are out.
+    ///
+    /// A client that sent more than it read is not read any further: the socket is held,
+    /// unread, for `client_timeout_secs`, so its sending stalls instead of being drained,
+    /// while the kernel cuts the connection it does not read from (TCP_USER_TIMEOUT, set
+    /// on every accepted connection).
+    pub async fn finish(self, close: Option<(u16, &str)>, linger: Duration) {
+        if self.backlogged.get() {
+            tokio::time::sleep(self.client_timeout).await;
+            return;
+        }
+        if let Some((code, reason)) = close {
+            if !self.broken.get() {
+                let reason = actix_ws::CloseReason {
+                    code: code.into(),
+                    description: (!reason.is_empty()).then(|| reason.to_owned()),
+                };
+                let close = Message::Close(Some(reason));
+                let len = cost(&close);
+                self.enqueue(close, len);
+            }
+        }
+        if !self.broken.get() {
+            self.flush(linger).await;
+        }
+    }
+
+    fn remember(&self, waker: &Waker) {
+        let mut slot = self.waker.borrow_mut();
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(waker) = self.waker.borrow().as_ref() {
+            waker.wake_by_ref();
+        }
+    }
+
+    /// Queues a message of the session's own; past the bound the connection is ended.
+    fn push_own(&self, mut message: Message) -> bool {
+        if self.broken.get() {
+            return false;
+        }
+        if self.outbox.borrow().is_empty() {
+            match self.hand_over(message) {
+                Ok(()) => return !self.broken.get(),
+                Err(refused) => message = refused,
+            }
+        }
+        let len = cost(&message);
+        if self.queued.get() + len > self.max_queued {
+            self.outbox.borrow_mut().clear();
+            self.queued.set(0);
+            self.broken.set(true);
+            self.backlogged.set(true);
+            self.raise(Signal::Backlog);
+            return false;
+        }
+        self.enqueue(message, len);
+        true
+    }
+
+    /// Puts a message straight into the channel if it has room now, else gives it back;
+    /// the session is woken when room frees up after a refusal. A message for a broken
+    /// connection is taken and dropped.
+    fn hand_over(&self, message: Message) -> Result<(), Message> {
+        let Some(waker) = self.waker.borrow().clone() else {
+            return Err(message);
+        };
+        let mut cx = Context::from_waker(&waker);
+        let mut sink = self.sink.borrow_mut();
+        match Pin::new(&mut *sink).poll_ready(&mut cx) {
+            Poll::Ready(Ok(())) => {
+                if Pin::new(&mut *sink).start_send(message).is_err() {
+                    self.break_off();
+                } else {
+                    self.last_progress.set(Instant::now());
+                }
+                Ok(())
+            }
+            Poll::Ready(Err(_)) => {
+                self.break_off();
+                Ok(())
+            }
+            Poll::Pending => Err(message),
+        }
+    }
+
+    fn break_off(&self) {
+        self.broken.set(true);
+        self.wake();
+    }
+
+    fn enqueue(&self, message: Message, len: usize) {
+        let mut outbox = self.outbox.borrow_mut();
+        if outbox.is_empty() {
+            self.last_progress.set(Instant::now());
+        }
+        self.queued.set(self.queued.get() + len);
+        outbox.push_back(message);
+        drop(outbox);
+        // The session moves the queue into the channel as room frees up.
+        self.wake();
+    }
+
+    /// Moves queued messages into the channel while it has room (the task is woken when
+    /// it has more). Err when the connection is gone.
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Result<(), ()> {
+        if self.broken.get() {
+            return Err(());
+        }
+        let mut outbox = self.outbox.borrow_mut();
+        let mut sink = self.sink.borrow_mut();
+        while !outbox.is_empty() {
+            match Pin::new(&mut *sink).poll_ready(cx) {
+                Poll::Ready(Ok(())) => {
+                    let message = outbox.pop_front().expect("checked above");
+                    self.queued.set(self.queued.get() - cost(&message));
+                    self.last_progress.set(Instant::now());
+                    if Pin::new(&mut *sink).start_send(message).is_err() {
+                        self.broken.set(true);
+                        return Err(());
+                    }
+                }
+                Poll::Ready(Err(_)) => {
+                    self.broken.set(true);
+                    return Err(());
+                }
+                Poll::Pending => return Ok(()),
+            }
+        }
+        if outbox.capacity() > 4 {
+            *outbox = VecDeque::new();
+        }
+        Ok(())
+    }
+}
+
+impl Socket {
+    /// The close reason RFC 6455 §7.4 names for what the client's stream reported.
+    fn violation(&self, err: &ProtocolError) -> Next {
+        if matches!(err, ProtocolError::BadOpCode) && self.bad_close_reason.seen() {
+            return Next::Violation(CloseReason::InvalidData);
+        }
+        violation(err)
+    }
+}
+
+fn violation(err: &ProtocolError) -> Next {
+    match err {
+        ProtocolError::Overflow => Next::Violation(CloseReason::FrameTooLarge),
+        ProtocolError::Io(io) if is_utf8_error(io) => Next::Violation(CloseReason::InvalidData),
+        ProtocolError::Io(io) if is_payload_error(io) => Next::Gone,
+        // The one error actix-ws raises itself: fragments beyond the message limit.
+        ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::Other => {
+            Next::Violation(CloseReason::FrameTooLarge)
+        }
+        ProtocolError::Io(io) if io.kind() != std::io::ErrorKind::InvalidData => Next::Gone,
+        _ => Next::Violation(CloseReason::ProtocolViolation),
+    }
+}
+
+/// The connection itself failed (reset, closed mid-frame).
+fn is_payload_error(err: &std::io::Error) -> bool {
+    err.get_ref()
+        .is_some_and(|inner| inner.is::<actix_web::error::PayloadError>())
+}
+
+/// Text that is not UTF-8: a single frame's error carries the `Utf8Error`; a fragmented
+/// message's carries only its text (actix-ws formats it).
+fn is_utf8_error(err: &std::io::Error) -> bool {
+    err.get_ref().is_some_and(|inner| {
+        inner.is::<std::str::Utf8Error>() || inner.to_string().contains("utf-8")
+    })
+}
+
+/// What a queued message counts against the bound: its payload and a frame's overhead, so
+/// a flood of empty pongs fills the queue too.
+fn cost(message: &Message) -> usize {
+    const FRAME_OVERHEAD: usize = 16;
+    FRAME_OVERHEAD
+        + match message {
+            Message::Text(text) => text.len(),
+            Message::Binary(bytes) | Message::Ping(bytes) | Message::Pong(bytes) => bytes.len(),
+            Message::Close(_) | Message::Continuation(_) | Message::Nop => 0,
+        }
+}
