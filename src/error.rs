@@ -23,6 +23,17 @@ pub fn error_chain_fmt(
     Ok(())
 }
 
+/// An error and its causes on one line, `error: cause: cause`, for the terminal.
+pub fn one_line(e: &dyn std::error::Error) -> String {
+    let mut line = e.to_string();
+    let mut current = e.source();
+    while let Some(cause) = current {
+        line = format!("{line}: {cause}");
+        current = cause.source();
+    }
+    line
+}
+
 /// The store failed while identifying the user.
 #[derive(thiserror::Error)]
 #[error("the user store is unavailable")]
