@@ -5,6 +5,7 @@
 mod chat;
 mod helpers;
 mod identity;
+mod outage;
 mod pages;
 mod permissions;
 mod playlists;
