@@ -42,6 +42,16 @@ pub struct ServerSettings {
 pub struct RedisSettings {
     pub url: String,
     pub key_prefix: String,
+    /// Longest wait for a new connection to Redis, in ms.
+    pub connect_timeout_ms: u64,
+    /// Longest a Redis call may take, waiting for a reconnection included, in ms.
+    pub command_timeout_ms: u64,
+    /// Longest wait for the PING of `/readyz` and of the health probe, in ms.
+    pub ping_timeout_ms: u64,
+    /// How often the health probe pings Redis, in ms.
+    pub probe_interval_ms: u64,
+    /// Seconds the server keeps trying to reach Redis at start before it gives up.
+    pub startup_retry_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -254,6 +264,24 @@ impl Settings {
         if self.redis.key_prefix.is_empty() {
             return bad("redis.key_prefix must not be empty");
         }
+        let redis = &self.redis;
+        if [
+            redis.connect_timeout_ms,
+            redis.command_timeout_ms,
+            redis.ping_timeout_ms,
+            redis.probe_interval_ms,
+        ]
+        .contains(&0)
+        {
+            return bad(
+                "redis.connect_timeout_ms, command_timeout_ms, ping_timeout_ms and probe_interval_ms must be at least 1",
+            );
+        }
+        if redis.ping_timeout_ms > 1000 {
+            return bad(
+                "redis.ping_timeout_ms must be at most 1000, so /readyz answers within a second",
+            );
+        }
         for origin in &self.server.allowed_origins {
             if url::Url::parse(origin).is_err() {
                 return Err(ConfigError::Invalid(format!(
@@ -320,6 +348,26 @@ mod tests {
         s.identity.guest_idle_days = 401;
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("identity.guest_idle_days"), "{err}");
+    }
+
+    #[test]
+    fn redis_timeouts_must_be_positive_and_the_readiness_ping_short() {
+        type Spoil = fn(&mut RedisSettings);
+        let cases: [(&str, Spoil); 5] = [
+            ("connect_timeout_ms", |r| r.connect_timeout_ms = 0),
+            ("command_timeout_ms", |r| r.command_timeout_ms = 0),
+            ("ping_timeout_ms", |r| r.ping_timeout_ms = 0),
+            ("probe_interval_ms", |r| r.probe_interval_ms = 0),
+            ("ping_timeout_ms must be at most", |r| {
+                r.ping_timeout_ms = 1001
+            }),
+        ];
+        for (expected, spoil) in cases {
+            let mut s = shipped();
+            spoil(&mut s.redis);
+            let err = s.validate().unwrap_err().to_string();
+            assert!(err.contains(expected), "{expected}: {err}");
+        }
     }
 
     #[test]

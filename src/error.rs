@@ -23,10 +23,32 @@ pub fn error_chain_fmt(
     Ok(())
 }
 
+/// An error and its causes on one line, `error: cause: cause`, for the terminal.
+pub fn one_line(e: &dyn std::error::Error) -> String {
+    let mut line = e.to_string();
+    let mut current = e.source();
+    while let Some(cause) = current {
+        line = format!("{line}: {cause}");
+        current = cause.source();
+    }
+    line
+}
+
+/// What a person is told while the store cannot be reached.
+pub const STORE_UNAVAILABLE: &str =
+    "WeWatch cannot reach its store right now. Try again in a moment.";
+/// Seconds after which a client may retry a 503 (`Retry-After`).
+const RETRY_AFTER_SECS: &str = "2";
+
 /// The store failed while identifying the user.
 #[derive(thiserror::Error)]
 #[error("the user store is unavailable")]
-pub struct StoreFailure(#[from] pub StoreError);
+pub struct StoreFailure {
+    #[source]
+    pub source: StoreError,
+    /// The request was for the JSON API, so the answer is JSON too.
+    pub api: bool,
+}
 
 impl std::fmt::Debug for StoreFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -41,11 +63,11 @@ impl ResponseError for StoreFailure {
 
     fn error_response(&self) -> HttpResponse {
         tracing::error!(error = ?self, "request failed");
-        page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Unavailable",
-            "WeWatch cannot reach its store right now. Try again in a moment.",
-        )
+        if self.api {
+            unavailable_json()
+        } else {
+            unavailable_page()
+        }
     }
 }
 
@@ -94,7 +116,7 @@ impl std::fmt::Debug for ApiError {
 
 impl From<StoreFailure> for ApiError {
     fn from(e: StoreFailure) -> Self {
-        Self::Store(e.0)
+        Self::Store(e.source)
     }
 }
 
@@ -111,15 +133,12 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let message = match self {
-            Self::Store(_) => {
-                tracing::error!(error = ?self, "API request failed");
-                "WeWatch cannot reach its store right now. Try again in a moment.".to_owned()
-            }
-            other => other.to_string(),
-        };
+        if let Self::Store(_) = self {
+            tracing::error!(error = ?self, "API request failed");
+            return unavailable_json();
+        }
         HttpResponse::build(self.status_code())
-            .json(json!({"error": self.code(), "message": message}))
+            .json(json!({"error": self.code(), "message": self.to_string()}))
     }
 }
 
@@ -138,7 +157,7 @@ pub enum PageError {
 
 impl From<StoreFailure> for PageError {
     fn from(e: StoreFailure) -> Self {
-        Self::Store(e.0)
+        Self::Store(e.source)
     }
 }
 
@@ -166,7 +185,11 @@ impl ResponseError for PageError {
                 "There is nothing here. If someone sent you this link, ask them for a fresh one.",
             ),
             Self::Forbidden(message) => page(StatusCode::FORBIDDEN, "Not allowed", message),
-            Self::Store(_) | Self::Render(_) => {
+            Self::Store(_) => {
+                tracing::error!(error = ?self, "page failed");
+                unavailable_page()
+            }
+            Self::Render(_) => {
                 tracing::error!(error = ?self, "page failed");
                 page(
                     self.status_code(),
@@ -176,6 +199,27 @@ impl ResponseError for PageError {
             }
         }
     }
+}
+
+/// `503` with the unavailable page, asking the browser to retry shortly.
+fn unavailable_page() -> HttpResponse {
+    let mut res = page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        STORE_UNAVAILABLE,
+    );
+    res.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from_static(RETRY_AFTER_SECS),
+    );
+    res
+}
+
+/// `503 {"error": "unavailable", "message": …}` with `Retry-After`.
+fn unavailable_json() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((actix_web::http::header::RETRY_AFTER, RETRY_AFTER_SECS))
+        .json(json!({"error": "unavailable", "message": STORE_UNAVAILABLE}))
 }
 
 /// A minimal page for errors, independent of the templates so it renders even when they fail.

@@ -11,7 +11,9 @@
 //! - [`security`]: the Origin check and the security headers.
 //! - [`identity`]: anonymous users by signed cookie, token rotation, CSRF tokens.
 //! - [`domain`]: validated values — media URLs, names, titles, ids, invite keys.
-//! - [`managers`]: all Redis access; every key is documented in `managers/keys.rs`.
+//! - [`managers`]: all Redis access, through one bounded connection (`managers/store.rs`) whose
+//!   health anyone can watch (`managers/health.rs`); every key is documented in
+//!   `managers/keys.rs`.
 //! - [`handlers`]: thin HTTP handlers — pages, the JSON API, health.
 //! - [`realtime`]: the party WebSocket (its upgrade, frames and sockets), per-worker party
 //!   groups, the Redis event subscriber, one session per connection.

@@ -27,12 +27,7 @@ async fn main() -> std::process::ExitCode {
         Ok(app) => app,
         Err(err) => {
             tracing::error!(error = ?err, "cannot start");
-            eprintln!(
-                "wewatch: {err}: {}",
-                std::error::Error::source(&err)
-                    .map(|s| s.to_string())
-                    .unwrap_or_default()
-            );
+            eprintln!("wewatch: {}", wewatch::error::one_line(&err));
             return std::process::ExitCode::FAILURE;
         }
     };

@@ -42,10 +42,12 @@ pub struct AppState {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error(
-        "cannot connect to Redis at the configured URL (is it running? `make redis` starts one)"
-    )]
-    Redis(#[source] redis::RedisError),
+    #[error("cannot connect to Redis")]
+    Store(#[source] crate::managers::store::ConnectError),
+    #[error("cannot read the Redis clock")]
+    Clock(#[source] crate::managers::StoreError),
+    #[error("cannot subscribe to party events")]
+    Subscribe(#[source] redis::RedisError),
     #[error("cannot load the templates")]
     Templates(#[source] tera::Error),
     #[error("cannot bind {address}")]
@@ -65,20 +67,16 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let client =
-            redis::Client::open(settings.redis.url.as_str()).map_err(StartupError::Redis)?;
-        let conn = redis::aio::ConnectionManager::new(client.clone())
+        let store = crate::managers::store::connect(&settings.redis)
             .await
-            .map_err(StartupError::Redis)?;
-        let managers = Managers::new(conn.clone(), &settings);
-        managers.clock.calibrate(&conn).await.map_err(|e| match e {
-            crate::managers::StoreError::Redis(e) => StartupError::Redis(e),
-            other => StartupError::Redis(redis::RedisError::from((
-                redis::ErrorKind::ResponseError,
-                "clock",
-                other.to_string(),
-            ))),
-        })?;
+            .map_err(StartupError::Store)?;
+        let conn = store.conn.clone();
+        let managers = Managers::new(store.conn, &settings);
+        managers
+            .clock
+            .calibrate(&conn)
+            .await
+            .map_err(StartupError::Clock)?;
         let clock = managers.clock.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(CLOCK_CALIBRATION_INTERVAL);
@@ -95,9 +93,14 @@ impl Application {
             Duration::from_secs(settings.realtime.heartbeat_interval_secs),
             Duration::from_secs(settings.realtime.client_timeout_secs),
         ));
-        realtime::subscriber::start(client, managers.keys.clone(), hub.clone())
-            .await
-            .map_err(StartupError::Redis)?;
+        realtime::subscriber::start(
+            store.pubsub,
+            managers.health.clone(),
+            managers.keys.clone(),
+            hub.clone(),
+        )
+        .await
+        .map_err(StartupError::Subscribe)?;
 
         let roster = realtime::roster::Roster::start(
             managers.party.clone(),

@@ -1,4 +1,5 @@
-//! `/healthz`: the process is up. `/readyz`: Redis answers, so requests can be served.
+//! `/healthz`: the process is up (it never touches Redis). `/readyz`: Redis answers a PING
+//! within `[redis] ping_timeout_ms`, so requests can be served; otherwise 503 at once.
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;

@@ -107,8 +107,12 @@ async fn resolve(req: HttpRequest) -> Result<CurrentUser, StoreFailure> {
         .expect("AppState is registered")
         .clone();
     let presented = req.cookie(&state.settings.identity.cookie_name);
-    let (user, new_token) =
-        identify(&state, presented.as_ref().map(|c| c.value()), rotates(&req)).await?;
+    let (user, new_token) = identify(&state, presented.as_ref().map(|c| c.value()), rotates(&req))
+        .await
+        .map_err(|source| StoreFailure {
+            source,
+            api: req.path().starts_with("/api/"),
+        })?;
     if let Some(token) = new_token {
         let https = req.connection_info().scheme() == "https";
         let cookie = identity_cookie(&state, user.id, &token, https);

@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
-use super::{Keys, PartyId, StoreError};
+use super::{Keys, PartyId, StoreConnection, StoreError};
 use crate::config::ChatSettings;
 use crate::domain::UserId;
 
@@ -51,14 +50,14 @@ pub enum Posted {
 /// Stores and publishes chat messages.
 #[derive(Clone)]
 pub struct ChatManager {
-    conn: ConnectionManager,
+    conn: StoreConnection,
     keys: Keys,
     settings: ChatSettings,
     post: Arc<redis::Script>,
 }
 
 impl ChatManager {
-    pub fn new(conn: ConnectionManager, keys: Keys, settings: ChatSettings) -> Self {
+    pub fn new(conn: StoreConnection, keys: Keys, settings: ChatSettings) -> Self {
         Self {
             conn,
             keys,

@@ -5,9 +5,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use redis::aio::ConnectionManager;
-
-use super::StoreError;
+use super::{StoreConnection, StoreError};
 
 /// Samples taken per calibration; the one with the shortest round trip wins.
 const CALIBRATION_SAMPLES: usize = 5;
@@ -33,7 +31,7 @@ impl ServerClock {
     }
 
     /// Measures the offset to Redis's clock, NTP-style.
-    pub async fn calibrate(&self, conn: &ConnectionManager) -> Result<(), StoreError> {
+    pub async fn calibrate(&self, conn: &StoreConnection) -> Result<(), StoreError> {
         let mut conn = conn.clone();
         let mut best: Option<(u128, i64)> = None;
         for _ in 0..CALIBRATION_SAMPLES {

@@ -3,23 +3,22 @@
 
 use std::sync::Arc;
 
-use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 
-use super::{Keys, PartyId, StoreError};
+use super::{Keys, PartyId, StoreConnection, StoreError};
 use crate::domain::InviteKey;
 use crate::realtime::protocol::{CloseReason, ServerMessage};
 
 #[derive(Clone)]
 pub struct InvitesManager {
-    conn: ConnectionManager,
+    conn: StoreConnection,
     keys: Keys,
     rotate: Arc<redis::Script>,
     delete: Arc<redis::Script>,
 }
 
 impl InvitesManager {
-    pub fn new(conn: ConnectionManager, keys: Keys) -> Self {
+    pub fn new(conn: StoreConnection, keys: Keys) -> Self {
         Self {
             conn,
             keys,

@@ -1,21 +1,25 @@
 //! All Redis access. Handlers and realtime sessions call these managers; no other module
 //! builds a key or sends a Redis command.
 //!
-//! Each manager holds a clone of the one `ConnectionManager` built at start (it multiplexes
-//! and reconnects by itself). Multi-key changes are Lua scripts in `scripts/`, so they are
+//! Each manager holds a clone of the one [`StoreConnection`] built at start (it multiplexes,
+//! reconnects by itself and bounds every call in time; see `store.rs`), and [`StoreHealth`]
+//! tells anyone who asks whether Redis answers. Multi-key changes are Lua scripts in `scripts/`, so they are
 //! atomic, and they publish party events in the same step as the change they announce.
 
 mod chat;
 mod clock;
+mod health;
 mod invites;
 mod keys;
 mod party;
 mod playlists;
+pub mod store;
 mod users;
 mod videos;
 
 pub use chat::{clean_chat_text, ChatKind, ChatManager, ChatMessage, ChatTextError, Posted};
 pub use clock::ServerClock;
+pub use health::{StoreHealth, StoreStatus};
 pub use invites::InvitesManager;
 pub use keys::Keys;
 pub use party::{
@@ -23,6 +27,7 @@ pub use party::{
     Permissions, PresenceEntry, ViewerStatus, ViewerSummary,
 };
 pub use playlists::{Playlist, PlaylistError, PlaylistItem, PlaylistView, PlaylistsManager};
+pub use store::StoreConnection;
 pub use users::{AuthToken, User, UsersManager};
 pub use videos::{LibraryPage, Video, VideosManager};
 
@@ -33,6 +38,8 @@ pub enum StoreError {
     Redis(#[from] redis::RedisError),
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
+    #[error("Redis did not answer a PING (waited at most {0} ms)")]
+    Unreachable(u64),
 }
 
 /// The local wall clock in ms since the epoch, for creation stamps only (never for sync).
@@ -54,12 +61,16 @@ pub struct Managers {
     pub invites: InvitesManager,
     pub clock: std::sync::Arc<ServerClock>,
     pub keys: Keys,
+    /// Whether Redis answers, as a signal: `managers.health.subscribe()`.
+    pub health: StoreHealth,
     /// Kept for readiness checks.
-    pub conn: redis::aio::ConnectionManager,
+    conn: StoreConnection,
+    /// Longest wait for the readiness PING.
+    ping_timeout: std::time::Duration,
 }
 
 impl Managers {
-    pub fn new(conn: redis::aio::ConnectionManager, settings: &crate::config::Settings) -> Self {
+    pub fn new(conn: StoreConnection, settings: &crate::config::Settings) -> Self {
         let keys = Keys::new(settings.redis.key_prefix.clone());
         Self {
             users: UsersManager::new(
@@ -80,14 +91,18 @@ impl Managers {
             invites: InvitesManager::new(conn.clone(), keys.clone()),
             clock: std::sync::Arc::new(ServerClock::default()),
             keys,
+            health: conn.health().clone(),
             conn,
+            ping_timeout: std::time::Duration::from_millis(settings.redis.ping_timeout_ms),
         }
     }
 
-    /// Whether Redis answers.
+    /// Whether Redis answers a PING within `[redis] ping_timeout_ms`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        redis::cmd("PING").query_async::<String>(&mut conn).await?;
-        Ok(())
+        if self.conn.ping(self.ping_timeout).await {
+            Ok(())
+        } else {
+            Err(StoreError::Unreachable(self.ping_timeout.as_millis() as u64))
+        }
     }
 }

@@ -8,11 +8,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
-use super::{Keys, StoreError};
+use super::{Keys, StoreConnection, StoreError};
 use crate::config::SyncSettings;
 use crate::domain::{PlaylistId, UserId, VideoId};
 use crate::realtime::protocol::ServerMessage;
@@ -184,7 +183,7 @@ pub struct Announcement {
 /// Playback state, permissions and presence of parties.
 #[derive(Clone)]
 pub struct PartyManager {
-    conn: ConnectionManager,
+    conn: StoreConnection,
     keys: Keys,
     sync: SyncSettings,
     /// Chat messages a party keeps (`[chat] history`), for the lines commands post.
@@ -198,7 +197,7 @@ pub struct PartyManager {
 }
 
 impl PartyManager {
-    pub fn new(conn: ConnectionManager, keys: Keys, sync: SyncSettings, chat_kept: usize) -> Self {
+    pub fn new(conn: StoreConnection, keys: Keys, sync: SyncSettings, chat_kept: usize) -> Self {
         Self {
             conn,
             keys,

@@ -6,11 +6,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
-use super::{now_ms, InvitesManager, Keys, PartyId, StoreError};
+use super::{now_ms, InvitesManager, Keys, PartyId, StoreConnection, StoreError};
 use crate::domain::{InviteKey, MediaKind, MediaSource, PlaylistId, UserId, VideoTitle};
 use crate::realtime::protocol::{CloseReason, ServerMessage};
 
@@ -61,14 +60,14 @@ pub enum PlaylistError {
 
 #[derive(Clone)]
 pub struct PlaylistsManager {
-    conn: ConnectionManager,
+    conn: StoreConnection,
     keys: Keys,
     invites: InvitesManager,
     move_item: Arc<redis::Script>,
 }
 
 impl PlaylistsManager {
-    pub fn new(conn: ConnectionManager, keys: Keys) -> Self {
+    pub fn new(conn: StoreConnection, keys: Keys) -> Self {
         Self {
             invites: InvitesManager::new(conn.clone(), keys.clone()),
             move_item: Arc::new(redis::Script::new(include_str!("scripts/move_item.lua"))),

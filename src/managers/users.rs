@@ -8,11 +8,10 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
-use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 use sha2::{Digest, Sha256};
 
-use super::{now_ms, Keys, StoreError};
+use super::{now_ms, Keys, StoreConnection, StoreError};
 use crate::domain::{DisplayName, UserId};
 
 /// A known user.
@@ -63,7 +62,7 @@ impl std::fmt::Debug for AuthToken {
 /// Stores users and their tokens.
 #[derive(Clone)]
 pub struct UsersManager {
-    conn: ConnectionManager,
+    conn: StoreConnection,
     keys: Keys,
     /// Seconds a rotated-out token keeps working.
     grace_secs: u64,
@@ -80,7 +79,7 @@ static KEEP: std::sync::LazyLock<redis::Script> =
 
 /// Keeps user `id` for good, whatever the guest expiry: they own something now.
 pub(super) async fn keep(
-    conn: &mut ConnectionManager,
+    conn: &mut StoreConnection,
     keys: &Keys,
     id: UserId,
 ) -> Result<(), StoreError> {
@@ -92,7 +91,7 @@ pub(super) async fn keep(
 }
 
 impl UsersManager {
-    pub fn new(conn: ConnectionManager, keys: Keys, grace_secs: u64, idle_secs: u64) -> Self {
+    pub fn new(conn: StoreConnection, keys: Keys, grace_secs: u64, idle_secs: u64) -> Self {
         Self {
             conn,
             keys,

@@ -1,10 +1,9 @@
 //! Videos: a user's library, invite keys, renames, rotation and deletion.
 
-use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 use std::collections::HashMap;
 
-use super::{now_ms, InvitesManager, Keys, PartyId, StoreError};
+use super::{now_ms, InvitesManager, Keys, PartyId, StoreConnection, StoreError};
 use crate::domain::{InviteKey, MediaKind, MediaSource, UserId, VideoId, VideoTitle};
 use crate::realtime::protocol::{CloseReason, ServerMessage, VideoInfo};
 
@@ -70,13 +69,13 @@ pub struct LibraryPage {
 /// Stores videos and their invite keys.
 #[derive(Clone)]
 pub struct VideosManager {
-    conn: ConnectionManager,
+    conn: StoreConnection,
     keys: Keys,
     invites: InvitesManager,
 }
 
 impl VideosManager {
-    pub fn new(conn: ConnectionManager, keys: Keys) -> Self {
+    pub fn new(conn: StoreConnection, keys: Keys) -> Self {
         Self {
             invites: InvitesManager::new(conn.clone(), keys.clone()),
             conn,

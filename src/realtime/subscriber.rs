@@ -1,7 +1,9 @@
 //! The node's Redis pub/sub subscription to every party's event channel.
 //!
 //! Pub/sub is at-most-once: after the subscription is re-established, every local session
-//! is told to resync from the stored state.
+//! is told to resync from the stored state. A quiet subscription is checked with a PING
+//! every `[redis] probe_interval_ms`, so a connection that died without closing is noticed
+//! too, and resubscribing is retried with a backoff of at most [`MAX_BACKOFF`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,31 +11,41 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use super::{Event, Hub};
-use crate::managers::{Keys, PartyId};
+use crate::managers::store::PubSubConnector;
+use crate::managers::{Keys, PartyId, StoreHealth, StoreStatus};
 
-/// Longest pause between reconnection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// First pause before subscribing again.
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest pause between attempts to subscribe again.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Subscribes once (so no event is missed after start), then keeps the subscription alive
 /// in a background task.
 pub async fn start(
-    client: redis::Client,
+    connector: PubSubConnector,
+    health: StoreHealth,
     keys: Keys,
     hub: Arc<Hub>,
 ) -> Result<tokio::task::JoinHandle<()>, redis::RedisError> {
-    let pubsub = subscribe(&client, &keys).await?;
+    let pattern = keys.events_pattern();
+    let pubsub = connector.psubscribe(&pattern).await?;
     Ok(tokio::spawn(async move {
         let mut pubsub = Some(pubsub);
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = MIN_BACKOFF;
         loop {
             let current = match pubsub.take() {
                 Some(p) => p,
-                None => match subscribe(&client, &keys).await {
+                None => match connector.psubscribe(&pattern).await {
                     Ok(p) => {
                         tracing::info!("party event subscription restored");
+                        // Sessions reread the state through the shared connection: wait until
+                        // it answers again, or their resync would fail in turn.
+                        while health.check().await == StoreStatus::Down {
+                            tokio::time::sleep(MIN_BACKOFF).await;
+                        }
                         hub.viewer_lists.clear();
                         hub.broadcast_all(Event::Resync);
-                        backoff = Duration::from_millis(100);
+                        backoff = MIN_BACKOFF;
                         p
                     }
                     Err(err) => {
@@ -44,8 +56,21 @@ pub async fn start(
                     }
                 },
             };
-            let mut messages = current.into_on_message();
-            while let Some(msg) = messages.next().await {
+            pump(current, &connector, &keys, &hub).await;
+            tracing::warn!("party event subscription lost; reconnecting");
+        }
+    }))
+}
+
+/// Hands every event to the hub until the subscription ends or stops answering PINGs.
+async fn pump(pubsub: redis::aio::PubSub, connector: &PubSubConnector, keys: &Keys, hub: &Hub) {
+    let (mut sink, mut messages) = pubsub.split();
+    let mut check = tokio::time::interval(connector.probe_interval());
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            msg = messages.next() => {
+                let Some(msg) = msg else { return };
                 let Some(party) = keys
                     .party_of_channel(msg.get_channel_name())
                     .and_then(PartyId::parse)
@@ -57,16 +82,20 @@ pub async fn start(
                     Err(err) => tracing::warn!(error = %err, "unreadable party event"),
                 }
             }
-            tracing::warn!("party event subscription lost; reconnecting");
+            _ = check.tick() => {
+                let ping = sink.ping::<redis::Value>();
+                match tokio::time::timeout(connector.ping_timeout(), ping).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(err)) => {
+                        tracing::warn!(error = %err, "party event subscription failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::warn!("party event subscription does not answer");
+                        return;
+                    }
+                }
+            }
         }
-    }))
-}
-
-async fn subscribe(
-    client: &redis::Client,
-    keys: &Keys,
-) -> Result<redis::aio::PubSub, redis::RedisError> {
-    let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.psubscribe(keys.events_pattern()).await?;
-    Ok(pubsub)
+    }
 }

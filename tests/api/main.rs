@@ -7,6 +7,7 @@ mod chat;
 mod conformance;
 mod helpers;
 mod identity;
+mod outage;
 mod pages;
 mod permissions;
 mod playlists;
