@@ -101,6 +101,7 @@ impl Application {
         )
         .await
         .map_err(StartupError::Subscribe)?;
+        realtime::hub::relay_store_status(&managers.health, &hub);
 
         let roster = realtime::roster::Roster::start(
             managers.party.clone(),

@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytestring::ByteString;
@@ -40,6 +40,8 @@ pub enum Event {
     },
     /// Events may have been missed: reread state and viewers from Redis.
     Resync,
+    /// The store stopped answering (false) or answers again (true).
+    Store(bool),
 }
 
 /// An event on its way to a worker.
@@ -161,6 +163,21 @@ impl Hub {
     }
 }
 
+/// Tells every local viewer when the store stops answering and when it answers again,
+/// for as long as the hub lives.
+pub fn relay_store_status(health: &crate::managers::StoreHealth, hub: &Arc<Hub>) {
+    let mut status = health.subscribe();
+    let hub = Arc::downgrade(hub);
+    tokio::spawn(async move {
+        while status.changed().await.is_ok() {
+            let up = *status.borrow_and_update() == crate::managers::StoreStatus::Up;
+            let Some(hub) = hub.upgrade() else { return };
+            tracing::info!(up, "telling party viewers about the store");
+            hub.broadcast_all(Event::Store(up));
+        }
+    });
+}
+
 /// One worker thread's groups.
 #[derive(Default)]
 struct LocalHub {
@@ -265,5 +282,7 @@ fn hand(socket: &Socket, event: &Event) {
             socket.raise(Signal::Close(*reason));
         }
         Event::Resync => socket.raise(Signal::Resync),
+        Event::Store(false) => socket.raise(Signal::StoreDown),
+        Event::Store(true) => socket.raise(Signal::StoreUp),
     }
 }

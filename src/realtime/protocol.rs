@@ -206,6 +206,12 @@ pub enum ServerMessage {
         reason: CloseReason,
         message: String,
     },
+    /// Whether the server reaches its store. While it does not, the connection stays open,
+    /// actions are refused with `store_unavailable`, and nothing changes; when it returns,
+    /// the viewer is registered again and resynced (`state`, `viewers`).
+    Store {
+        available: bool,
+    },
 }
 
 impl ServerMessage {
@@ -249,6 +255,8 @@ pub enum CloseReason {
     InvalidData,
     /// The client sent more than it read: its replies outgrew the bounded queue.
     Backlog,
+    /// The store could not be reached while the connection was joining; try again later.
+    StoreUnavailable,
 }
 
 impl CloseReason {
@@ -260,6 +268,7 @@ impl CloseReason {
             Self::ProtocolViolation => 1002,
             Self::InvalidData => 1007,
             Self::Backlog => 1008,
+            Self::StoreUnavailable => 1013,
             Self::HeartbeatTimeout => 4000,
             Self::InviteRotated => 4001,
             Self::ProtocolUnsupported => 4002,
@@ -284,6 +293,7 @@ impl CloseReason {
             Self::ProtocolViolation => "The connection broke the WebSocket protocol.",
             Self::InvalidData => "A text message was not valid UTF-8.",
             Self::Backlog => "The connection sent far more than it read.",
+            Self::StoreUnavailable => "The server cannot reach its store; reconnecting.",
         }
     }
 }

@@ -39,6 +39,10 @@ type BoxedPayloadStream = actix_http::BoxedPayloadStream;
 pub enum Signal {
     /// Party events were dropped: reread the state.
     Resync,
+    /// The store stopped answering.
+    StoreDown,
+    /// The store answers again: register again and reread the state.
+    StoreUp,
     /// The client has completed no frame for longer than `[realtime] client_timeout_secs`.
     Silent,
     /// The client has taken none of the queued messages for that long.
@@ -54,10 +58,12 @@ impl Signal {
     fn rank(self) -> u8 {
         match self {
             Self::Resync => 0,
-            Self::Stalled => 1,
-            Self::Silent => 2,
-            Self::Backlog => 3,
-            Self::Close(_) => 4,
+            // Of equal rank: the later news replaces the earlier (`StoreUp` resyncs too).
+            Self::StoreDown | Self::StoreUp => 1,
+            Self::Stalled => 2,
+            Self::Silent => 3,
+            Self::Backlog => 4,
+            Self::Close(_) => 5,
         }
     }
 }

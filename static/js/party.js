@@ -37,7 +37,7 @@ export class PartyConnection {
    * @param {import('./clock.js').ClockSync} o.clock receives the ping samples
    * @param {object} o.handlers onStatus(status, info), onWelcome(msg), onState(state),
    *   onViewers(list), onVideo(video), onPlaylist(playlist), onPermissions(permissions),
-   *   onChat(message), onError(err), onStopped({code, reason, message})
+   *   onChat(message), onError(err), onStore(available), onStopped({code, reason, message})
    */
   constructor({ url, clock, handlers = {}, WebSocketImpl = globalThis.WebSocket,
     timers = globalThis, random = Math.random }) {
@@ -122,6 +122,7 @@ export class PartyConnection {
       case 'permissions': h.onPermissions?.(msg.permissions); break;
       case 'chat': h.onChat?.(msg.message); break;
       case 'error': h.onError?.({ code: msg.code, message: msg.message }); break;
+      case 'store': h.onStore?.(msg.available === true); break;
       case 'closed': this.closedNotice = { reason: msg.reason, message: msg.message }; break;
       default: break; // newer servers may add messages; ignoring them keeps old pages working
     }

@@ -20,7 +20,7 @@ import { Stage } from './stage.js';
 import { wireInvite } from './invite.js';
 
 // Refusals of a command concern this viewer's own action, which is then undone.
-const COMMAND_ERRORS = new Set(['rate_limited', 'invalid_position', 'invalid_rate', 'internal', 'forbidden',
+const COMMAND_ERRORS = new Set(['rate_limited', 'store_unavailable', 'invalid_position', 'invalid_rate', 'internal', 'forbidden',
   'empty_playlist', 'last_item', 'no_such_item', 'not_a_playlist']);
 const NOTICE_MS = 5000;
 // A video party plays one media for good; the player box knows it by this key.
@@ -243,6 +243,10 @@ function start() {
       },
       onPermissions: (permissions) => { party.permissions = permissions; applyControl(); },
       onChat: (message) => chat.add(message),
+      onStore: (available) => {
+        if (available) setConnection('connected', 'success');
+        else setConnection('reconnecting to the store…', 'warning');
+      },
       onError: ({ code, message }) => {
         if (chat.refused(code, message) || names.refused(code, message)) return;
         if (COMMAND_ERRORS.has(code)) playback.commandRefused();

@@ -178,12 +178,20 @@ async fn a_party_connection_stays_open_across_an_outage_and_follows_the_party_af
     // Act: an outage long enough for the subscription to be retried several times.
     redis.stop();
     assert_eq!(status(&app, "/readyz").await, 503);
+    // The viewer is told, and an action during the outage is refused without closing.
+    let down = viewer.expect("store").await;
+    assert_eq!(down["available"], false);
+    viewer.send(json!({"type": "play"})).await;
+    let refused = viewer.expect("error").await;
+    assert_eq!(refused["code"], "store_unavailable", "{refused}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     redis.restart();
     eventually("/readyz", || async { status(&app, "/readyz").await == 200 }).await;
 
-    // Assert: the same connection still works, and party events reach it again (they come
-    // through the restored subscription). A resync may come first.
+    // Assert: the viewer hears the store is back, is registered again (its presence may
+    // have been lost) and resynced; party events reach it again through the restored
+    // subscription.
+    while viewer.expect("store").await["available"] != true {}
     let (mut other, _) = app.join(invite_key).await;
     other.send(json!({"type": "play"})).await;
     loop {

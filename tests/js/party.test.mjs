@@ -23,6 +23,7 @@ function connect({ random = () => 0.5 } = {}) {
       onStatus: record('status'), onWelcome: record('welcome'), onState: record('state'),
       onViewers: record('viewers'), onVideo: record('video'), onError: record('error'), onStopped: record('stopped'),
       onPlaylist: record('playlist'), onPermissions: record('permissions'), onChat: record('chat'),
+      onStore: record('store'),
     },
   });
   party.start();
@@ -107,6 +108,22 @@ test('playlist, permissions and chat messages are handed on', () => {
   assert.equal(of('playlist')[0][1].title, 'Evening');
   assert.equal(of('permissions')[0][1].mode, 'promoted');
   assert.equal(of('chat')[0][1].text, 'hi');
+});
+
+test('the store going away and coming back is handed on, and the connection stays', () => {
+  const { of, party } = joined();
+  const ws = FakeSocket.latest();
+  ws.serverSend({ type: 'store', available: false });
+  ws.serverSend({ type: 'store', available: true });
+  assert.deepEqual(of('store').map((e) => e[1]), [false, true]);
+  assert.equal(party.status, 'connected');
+});
+
+test('a close for an unreachable store (1013) reconnects', () => {
+  const { of } = joined();
+  FakeSocket.latest().serverClose(1013);
+  assert.equal(of('stopped').length, 0);
+  assert.equal(of('status').at(-1)[1], 'reconnecting');
 });
 
 test('an unexpected close reconnects with growing back-off and shows it', () => {

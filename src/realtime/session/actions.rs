@@ -132,16 +132,7 @@ impl Connection {
                 reason: self.subject.deleted(),
                 send_frame: true,
             }),
-            Err(err) => {
-                tracing::error!(error = ?err, party = %self.party, "command failed");
-                send(
-                    socket,
-                    &ServerMessage::error(
-                        "internal",
-                        "the command could not be applied; try again",
-                    ),
-                )
-            }
+            Err(err) => Err(internal(err, "command")),
         }
     }
 

@@ -88,6 +88,9 @@ impl Subject {
 enum Exit {
     /// The client closed or vanished; nothing more to send.
     Gone,
+    /// The store failed: the request is refused, the connection lives on (before `welcome`
+    /// it closes with 1013 and the page reconnects).
+    Store,
     /// Close the connection with this reason (after sending its `closed` frame if asked).
     Close {
         reason: CloseReason,
@@ -135,8 +138,15 @@ pub async fn run(
             Err(exit) => exit,
         },
     };
+    let exit = match exit {
+        Exit::Store => Exit::Close {
+            reason: CloseReason::StoreUnavailable,
+            send_frame: true,
+        },
+        other => other,
+    };
     match exit {
-        Exit::Gone => Some((1000, String::new())),
+        Exit::Gone | Exit::Store => Some((1000, String::new())),
         Exit::Close { reason, send_frame } => {
             if send_frame {
                 socket.send(ServerMessage::closed(reason).to_json());
@@ -216,8 +226,8 @@ fn ended(next: Next) -> Exit {
 }
 
 fn internal(err: StoreError, what: &str) -> Exit {
-    tracing::error!(error = ?err, what, "party store failed; closing the connection");
-    Exit::Gone
+    tracing::warn!(error = ?err, what, "party store failed");
+    Exit::Store
 }
 
 /// A connection that has said hello.
@@ -300,10 +310,26 @@ impl Connection {
                 ),
                 Wake::Next(Next::Binary) => Ok(()),
                 Wake::Next(Next::Signal(Signal::Resync)) => Box::pin(self.resync(socket)).await,
+                Wake::Next(Next::Signal(Signal::StoreDown)) => {
+                    send(socket, &ServerMessage::Store { available: false })
+                }
+                Wake::Next(Next::Signal(Signal::StoreUp)) => Box::pin(self.rejoin(socket)).await,
                 Wake::Next(other) => Err(ended(other)),
             };
-            if let Err(exit) = step {
-                return exit;
+            match step {
+                Ok(()) => {}
+                // The request was not carried out; the viewer hears why and stays.
+                Err(Exit::Store) => {
+                    let refusal = ServerMessage::error(
+                        "store_unavailable",
+                        "The server cannot reach its store right now, so nothing changed. \
+                         Try again in a moment.",
+                    );
+                    if let Err(exit) = send(socket, &refusal) {
+                        return exit;
+                    }
+                }
+                Err(exit) => return exit,
             }
         }
     }
@@ -321,6 +347,27 @@ impl Connection {
             .viewers(self.party, limit)
             .await
             .map_err(|e| internal(e, "viewers"))
+    }
+
+    /// The store answers again: records this connection's presence anew (it may have been
+    /// lost with the store) and rereads state and viewers.
+    async fn rejoin(&mut self, socket: &Socket) -> Result<(), Exit> {
+        let joined = self
+            .ctx
+            .managers
+            .party
+            .join(self.party, &self.conn_id, &self.entry)
+            .await
+            .map_err(|e| internal(e, "rejoin"))?;
+        if joined.is_none() {
+            return Err(Exit::Close {
+                reason: self.subject.deleted(),
+                send_frame: true,
+            });
+        }
+        self.ctx.roster.touch(self.party);
+        self.resync(socket).await?;
+        send(socket, &ServerMessage::Store { available: true })
     }
 
     /// Rereads state and viewers after events may have been missed.
