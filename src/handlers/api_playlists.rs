@@ -183,6 +183,12 @@ fn item_error(err: ItemError) -> ApiError {
             message: err.to_string(),
         },
         ItemError::Playlist(PlaylistError::NoSuchItem) => ApiError::NotFound,
+        ItemError::Playlist(PlaylistError::NoSuchPosition { .. }) => {
+            ApiError::invalid("invalid_index", err.to_string())
+        }
+        ItemError::Playlist(PlaylistError::Refused(_)) => {
+            ApiError::invalid("invalid_request", err.to_string())
+        }
     }
 }
 
@@ -246,7 +252,12 @@ pub async fn move_item(
     state
         .managers
         .playlists
-        .move_item(&playlist, path.1, input.index)
+        .move_item(
+            &playlist,
+            path.1,
+            input.index,
+            state.settings.library.max_playlist_items,
+        )
         .await
         .map_err(|e| item_error(e.into()))?;
     Ok(HttpResponse::Ok().json(body(&req, &state, &playlist).await?))

@@ -298,7 +298,12 @@ pub async fn move_item(
     match state
         .managers
         .playlists
-        .move_item(&playlist, path.1, form.index)
+        .move_item(
+            &playlist,
+            path.1,
+            form.index,
+            state.settings.library.max_playlist_items,
+        )
         .await
     {
         Ok(()) => Ok(see_other(&format!(

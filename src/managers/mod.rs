@@ -11,6 +11,7 @@ mod invites;
 mod keys;
 mod party;
 mod playlists;
+pub mod scripts;
 mod users;
 mod videos;
 

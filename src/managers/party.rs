@@ -204,21 +204,11 @@ impl PartyManager {
             keys,
             sync,
             chat_kept,
-            command: Arc::new(redis::Script::new(include_str!(
-                "scripts/party_command.lua"
-            ))),
-            hset_live: Arc::new(redis::Script::new(include_str!(
-                "scripts/hset_if_exists.lua"
-            ))),
-            presence_join: Arc::new(redis::Script::new(include_str!(
-                "scripts/presence_join.lua"
-            ))),
-            presence_leave: Arc::new(redis::Script::new(include_str!(
-                "scripts/presence_leave.lua"
-            ))),
-            settle_departure: Arc::new(redis::Script::new(include_str!(
-                "scripts/settle_departure.lua"
-            ))),
+            command: super::scripts::load(super::scripts::PARTY_COMMAND),
+            hset_live: super::scripts::load(super::scripts::HSET_IF_EXISTS),
+            presence_join: super::scripts::load(super::scripts::PRESENCE_JOIN),
+            presence_leave: super::scripts::load(super::scripts::PRESENCE_LEAVE),
+            settle_departure: super::scripts::load(super::scripts::SETTLE_DEPARTURE),
         }
     }
 
@@ -267,11 +257,18 @@ impl PartyManager {
             })
             .arg(self.chat_kept)
             .arg(self.sync.seek_lead_ms)
+            .arg(crate::sync::MAX_POSITION_MS as u64)
             .invoke_async(&mut conn)
             .await;
         let (changed, frame) = match result {
             Ok(reply) => reply,
             Err(err) if err.code() == Some("WW_NOT_FOUND") => return Ok(CommandResult::Gone),
+            Err(err) if super::scripts::refusal(&err).is_some() => {
+                // The commands are parsed before they get here: a refusal means one slipped
+                // through, so it is logged, and the viewer is told, as for any bad message.
+                tracing::warn!(error = %err, party = %party, command = name, "command refused by the script");
+                return Ok(CommandResult::Refused("bad_message".into()));
+            }
             Err(err) => return Err(err.into()),
         };
         if changed < 0 {

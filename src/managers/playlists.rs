@@ -55,6 +55,11 @@ pub enum PlaylistError {
     Full(usize),
     #[error("That item is not in this playlist.")]
     NoSuchItem,
+    #[error("There is no position {index} in a playlist: it holds at most {max} items.")]
+    NoSuchPosition { index: usize, max: usize },
+    /// The store refused the change as malformed (nothing changed); the text says why.
+    #[error("The playlist was not changed: {0}.")]
+    Refused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -71,7 +76,7 @@ impl PlaylistsManager {
     pub fn new(conn: ConnectionManager, keys: Keys) -> Self {
         Self {
             invites: InvitesManager::new(conn.clone(), keys.clone()),
-            move_item: Arc::new(redis::Script::new(include_str!("scripts/move_item.lua"))),
+            move_item: super::scripts::load(super::scripts::MOVE_ITEM),
             conn,
             keys,
         }
@@ -275,22 +280,35 @@ impl PlaylistsManager {
         Ok(following)
     }
 
-    /// Moves an item to `index` (0-based; past the end means last).
+    /// Moves an item to `index` (0-based; past the end means last). An index beyond the
+    /// most items a playlist may hold (`max_items`) is refused, as is an item not in it;
+    /// either way nothing changes.
     pub async fn move_item(
         &self,
         playlist: &Playlist,
         item: u64,
         index: usize,
+        max_items: usize,
     ) -> Result<(), PlaylistError> {
+        if index > max_items {
+            return Err(PlaylistError::NoSuchPosition {
+                index,
+                max: max_items,
+            });
+        }
         let mut conn = self.conn.clone();
         let moved: i64 = self
             .move_item
             .key(self.keys.playlist_order(playlist.id.0))
             .arg(item)
             .arg(index)
+            .arg(max_items)
             .invoke_async(&mut conn)
             .await
-            .map_err(StoreError::from)?;
+            .map_err(|err| match super::scripts::refusal(&err) {
+                Some(why) => PlaylistError::Refused(why),
+                None => StoreError::from(err).into(),
+            })?;
         if moved == 0 {
             return Err(PlaylistError::NoSuchItem);
         }

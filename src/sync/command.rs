@@ -61,7 +61,7 @@ impl CommandError {
 }
 
 /// Longest media accepted: 100 hours, so absurd positions are refused early.
-const MAX_POSITION_MS: f64 = 100.0 * 3600.0 * 1000.0;
+pub const MAX_POSITION_MS: f64 = 100.0 * 3600.0 * 1000.0;
 
 fn position(ms: f64, duration_ms: Option<f64>) -> Result<f64, CommandError> {
     let end = duration_ms.unwrap_or(MAX_POSITION_MS);

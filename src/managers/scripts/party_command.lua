@@ -14,10 +14,46 @@
 -- ARGV[11] = '1' to end that line with the position   ARGV[12] = chat messages kept
 -- ARGV[13] = jump lead (ms): a seek or an item switch while playing starts this far ahead, so
 --            every player has moved before they all start
+-- ARGV[14] = the longest media accepted (ms): positions and durations lie within it
 -- Returns {1, frame} after a change (stored, then published), {0, frame} when nothing changed,
 -- {-1, code} when the command is refused (nothing changed). After a change with a system
 -- line, the line is stored in the chat history and the frame carries it (`chat`): one
--- event per action.
+-- event per action. Bad arguments are refused (`WW_INVALID`) before anything is read or written.
+local bad = counts(8, 14) or one_of(ARGV[1], 'the command', { 'state', 'play', 'pause', 'seek',
+    'rate', 'duration', 'skip', 'jump', 'ended', 'refresh', 'hold', 'resume' })
+  or short(ARGV[3], 'the name', 1024) or integer(ARGV[4], 'the play lead', 0, 60000)
+  or integer(ARGV[5], 'the pause tolerance', 0, 3600000) or filled(ARGV[6], 'the channel', 1024)
+  or filled(ARGV[7], 'the party id', 64) or integer(ARGV[8], 'the user id', 0, ID_MAX)
+  or one_of(ARGV[9], 'the party kind', { 'video', 'playlist' })
+  or short(ARGV[10], 'the chat line', 65536) or one_of(ARGV[11], 'the position flag', { '0', '1' })
+  or integer(ARGV[12], 'the messages kept', 1, 1000000) or integer(ARGV[13], 'the jump lead', 0, 60000)
+  or integer(ARGV[14], 'the longest media', 1, ID_MAX)
+  or holds(KEYS[1], 'the state', 'hash') or holds(KEYS[2], 'the party', 'hash')
+  or holds(KEYS[3], 'the settings', 'hash') or holds(KEYS[4], 'the controllers', 'set')
+  or holds(KEYS[7], 'the chat', 'list') or holds(KEYS[8], 'the chat sequence', 'string')
+if not bad and ARGV[9] == 'playlist' then
+  bad = holds(KEYS[5], 'the items', 'hash') or holds(KEYS[6], 'the order', 'list')
+end
+if bad then return bad end
+-- What the number (ARGV[2]) of each command must be.
+local longest = tonumber(ARGV[14])
+local function unused(v) return integer(v, 'the number of ' .. ARGV[1], 0, 0) end
+local function position(v) return number(v, 'the position', 0, longest) end
+local function item(v) return integer(v, 'the item id', 1, ID_MAX) end
+local numbers = {
+  state = unused, play = unused, skip = unused, hold = unused, resume = unused,
+  pause = function(v) if v == '-1' then return nil end return position(v) end,
+  seek = position,
+  rate = function(v) return number(v, 'the rate', 0.25, 2) end,
+  duration = function(v) return number(v, 'the duration', 1, longest) end,
+  jump = item, ended = item,
+  refresh = function(v) return integer(v, 'the item id', 0, ID_MAX) end,
+}
+bad = numbers[ARGV[1]](ARGV[2])
+if bad then return bad end
+local seq_text = redis.call('GET', KEYS[8])
+if seq_text and not string.match(seq_text, '^%d+$') then return invalid('the chat sequence is not a number') end
+
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if redis.call('EXISTS', KEYS[2]) == 0 then
