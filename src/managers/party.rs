@@ -212,6 +212,7 @@ impl PartyManager {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
         party: PartyId,
@@ -220,6 +221,7 @@ impl PartyManager {
         user: UserId,
         by: &str,
         line: Option<&Announcement>,
+        about: &str,
     ) -> Result<CommandResult, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
@@ -258,6 +260,9 @@ impl PartyManager {
             .arg(self.chat_kept)
             .arg(self.sync.seek_lead_ms)
             .arg(crate::sync::MAX_POSITION_MS as u64)
+            .arg(self.sync.min_duration_ms)
+            .arg(self.sync.ended_window_ms)
+            .arg(about)
             .invoke_async(&mut conn)
             .await;
         let (changed, frame) = match result {
@@ -284,7 +289,7 @@ impl PartyManager {
 
     /// The current state (created on first use); `None` when the party is gone.
     pub async fn state(&self, party: PartyId) -> Result<Option<PlaybackState>, StoreError> {
-        match self.run(party, "state", "0", 0, "", None).await? {
+        match self.run(party, "state", "0", 0, "", None, "").await? {
             CommandResult::Applied { state, .. } => Ok(Some(state)),
             _ => Ok(None),
         }
@@ -303,7 +308,28 @@ impl PartyManager {
         line: Option<&Announcement>,
     ) -> Result<CommandResult, StoreError> {
         let (name, value) = command.script_args();
-        self.run(party, name, &value, user, by, line).await
+        self.run(party, name, &value, user, by, line, "").await
+    }
+
+    /// Shortest duration a player may report (`[sync] min_duration_ms`).
+    pub fn min_duration_ms(&self) -> u64 {
+        self.sync.min_duration_ms
+    }
+
+    /// A player's report of the duration of `media` (what the party played when it learned
+    /// it; `None` when the viewer did not say). Only the first report about the media
+    /// playing now, from a viewer who may control, sets it; any other is ignored.
+    pub async fn report_duration(
+        &self,
+        party: PartyId,
+        duration: Command,
+        media: Option<&str>,
+        user: UserId,
+        by: &str,
+    ) -> Result<CommandResult, StoreError> {
+        let (name, value) = duration.script_args();
+        self.run(party, name, &value, user, by, None, media.unwrap_or(""))
+            .await
     }
 
     /// After a playlist edit: if the current item is gone, move to `fallback` (or the first).
@@ -319,6 +345,7 @@ impl PartyManager {
             0,
             "",
             None,
+            "",
         )
         .await
     }

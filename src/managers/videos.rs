@@ -73,12 +73,14 @@ pub struct VideosManager {
     conn: ConnectionManager,
     keys: Keys,
     invites: InvitesManager,
+    adopt_title: std::sync::Arc<redis::Script>,
 }
 
 impl VideosManager {
     pub fn new(conn: ConnectionManager, keys: Keys) -> Self {
         Self {
             invites: InvitesManager::new(conn.clone(), keys.clone()),
+            adopt_title: super::scripts::load(super::scripts::ADOPT_TITLE),
             conn,
             keys,
         }
@@ -114,8 +116,8 @@ impl VideosManager {
             invite_key: InviteKey::generate(),
             created_ms: now_ms(),
         };
-        redis::pipe()
-            .atomic()
+        let mut pipe = redis::pipe();
+        pipe.atomic()
             .hset_multiple(
                 self.keys.video(id.0),
                 &[
@@ -132,9 +134,12 @@ impl VideosManager {
                 self.keys.invite(video.invite_key.as_str()),
                 video.party().to_string(),
             )
-            .zadd(self.keys.user_videos(owner), id.0, video.created_ms)
-            .query_async::<()>(&mut conn)
-            .await?;
+            .zadd(self.keys.user_videos(owner), id.0, video.created_ms);
+        if title.is_some() {
+            // A title the owner typed is never replaced by one a player reports.
+            pipe.hset(self.keys.video(id.0), "title_by", "owner");
+        }
+        pipe.query_async::<()>(&mut conn).await?;
         Ok(video)
     }
 
@@ -193,7 +198,10 @@ impl VideosManager {
         .to_json();
         redis::pipe()
             .atomic()
-            .hset(self.keys.video(video.id.0), "title", &renamed.title)
+            .hset_multiple(
+                self.keys.video(video.id.0),
+                &[("title", renamed.title.as_str()), ("title_by", "owner")],
+            )
             .publish(self.keys.events(&video.party().to_string()), frame)
             .query_async::<()>(&mut conn)
             .await?;
@@ -201,7 +209,8 @@ impl VideosManager {
     }
 
     /// Sets the title a player reported, if the video still has the title chosen for it
-    /// automatically. Returns the updated video when it changed.
+    /// automatically and no one chose or reported one before (the owner's title always
+    /// stays; the first report wins). Returns the updated video when it changed.
     pub async fn adopt_player_title(
         &self,
         video: &Video,
@@ -213,10 +222,26 @@ impl VideosManager {
             start_secs: 0,
         }
         .default_title();
-        if video.title != automatic || title.as_str() == video.title {
+        if title.as_str() == automatic {
             return Ok(None);
         }
-        self.rename(video, title).await.map(Some)
+        let mut adopted = video.clone();
+        adopted.title = title.as_str().to_owned();
+        let frame = ServerMessage::Video {
+            video: adopted.info(),
+        }
+        .to_json();
+        let mut conn = self.conn.clone();
+        let taken: i64 = self
+            .adopt_title
+            .key(self.keys.video(video.id.0))
+            .arg(&automatic)
+            .arg(title.as_str())
+            .arg(self.keys.events(&video.party().to_string()))
+            .arg(frame)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok((taken == 1).then_some(adopted))
     }
 
     /// Replaces the invite key; viewers on the old key are disconnected.

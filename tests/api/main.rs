@@ -8,6 +8,7 @@ mod identity;
 mod pages;
 mod permissions;
 mod playlists;
+mod reports;
 mod videos;
 mod waiting;
 mod websocket;

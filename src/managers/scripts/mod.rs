@@ -16,6 +16,8 @@ macro_rules! script {
 
 /// Checks a token without replacing it.
 pub const AUTHENTICATE: &str = script!("authenticate.lua");
+/// Gives a video the title a player reported, when it has none chosen.
+pub const ADOPT_TITLE: &str = script!("adopt_title.lua");
 /// Appends a chat message or system line and publishes it.
 pub const CHAT_POST: &str = script!("chat_post.lua");
 /// Deletes a video or playlist with everything of it.
