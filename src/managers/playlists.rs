@@ -147,9 +147,11 @@ impl PlaylistsManager {
     ) -> Result<(Vec<Playlist>, usize), StoreError> {
         let mut conn = self.conn.clone();
         let key = self.keys.user_playlists(owner);
-        let start = (page * page_size) as isize;
+        let Some((start, stop)) = super::videos::page_range(page, page_size) else {
+            return Ok((Vec::new(), conn.zcard(&key).await?));
+        };
         let (ids, total): (Vec<u64>, usize) = redis::pipe()
-            .zrevrange(&key, start, start + page_size as isize - 1)
+            .zrevrange(&key, start, stop)
             .zcard(&key)
             .query_async(&mut conn)
             .await?;

@@ -67,6 +67,13 @@ pub struct LibraryPage {
     pub total: usize,
 }
 
+/// The ZREVRANGE bounds of a 0-based page, or `None` when they would not fit.
+pub(super) fn page_range(page: usize, page_size: usize) -> Option<(isize, isize)> {
+    let start = isize::try_from(page.checked_mul(page_size)?).ok()?;
+    let stop = start.checked_add(isize::try_from(page_size).ok()?)? - 1;
+    Some((start, stop))
+}
+
 /// Stores videos and their invite keys.
 #[derive(Clone)]
 pub struct VideosManager {
@@ -166,8 +173,14 @@ impl VideosManager {
     ) -> Result<LibraryPage, StoreError> {
         let mut conn = self.conn.clone();
         let key = self.keys.user_videos(owner);
-        let start = (page * page_size) as isize;
-        let stop = start + page_size as isize - 1;
+        // A page past any count (the handlers already refuse those) is simply empty.
+        let Some((start, stop)) = page_range(page, page_size) else {
+            let total = conn.zcard(&key).await?;
+            return Ok(LibraryPage {
+                videos: Vec::new(),
+                total,
+            });
+        };
         let (ids, total): (Vec<u64>, usize) = redis::pipe()
             .zrevrange(&key, start, stop)
             .zcard(&key)

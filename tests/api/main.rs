@@ -5,6 +5,7 @@
 mod chat;
 mod helpers;
 mod identity;
+mod input;
 mod pages;
 mod permissions;
 mod playlists;
