@@ -14,6 +14,10 @@ use super::{now_ms, InvitesManager, Keys, PartyId, StoreError};
 use crate::domain::{InviteKey, MediaKind, MediaSource, PlaylistId, UserId, VideoTitle};
 use crate::realtime::protocol::{CloseReason, ServerMessage};
 
+/// The largest item id the store hands out (ids are counted by Lua, exact up to 2^53 − 1):
+/// a larger one names no item.
+const MAX_ITEM_ID: u64 = (1 << 53) - 1;
+
 /// A playlist.
 #[derive(Debug, Clone)]
 pub struct Playlist {
@@ -292,6 +296,9 @@ impl PlaylistsManager {
         index: usize,
         max_items: usize,
     ) -> Result<(), PlaylistError> {
+        if item > MAX_ITEM_ID {
+            return Err(PlaylistError::NoSuchItem);
+        }
         if index > max_items {
             return Err(PlaylistError::NoSuchPosition {
                 index,
