@@ -10,6 +10,7 @@ mod pages;
 mod permissions;
 mod playlists;
 mod reports;
+mod scripts;
 mod videos;
 mod waiting;
 mod websocket;
