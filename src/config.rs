@@ -109,6 +109,11 @@ pub struct SyncSettings {
     pub seek_lead_ms: u64,
     pub pause_tolerance_ms: u64,
     pub wait_limit_secs: u64,
+    /// Shortest media duration a player may report (ms); shorter reports are refused.
+    pub min_duration_ms: u64,
+    /// An `ended` report advances a playlist only when the party's expected position lies
+    /// within this many ms of the item's end.
+    pub ended_window_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -254,6 +259,12 @@ impl Settings {
         }
         if self.sync.play_lead_ms > 5000 || self.sync.seek_lead_ms > 5000 {
             return bad("sync.play_lead_ms and seek_lead_ms must be at most 5000");
+        }
+        if self.sync.min_duration_ms == 0 || self.sync.min_duration_ms > 60_000 {
+            return bad("sync.min_duration_ms must lie between 1 and 60000");
+        }
+        if self.sync.ended_window_ms > 60_000 {
+            return bad("sync.ended_window_ms must be at most 60000");
         }
         if self.identity.guest_idle_days > crate::identity::COOKIE_MAX_AGE_DAYS as u64 {
             return Err(ConfigError::Invalid(format!(

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::library::{self, AddError, ItemError, ItemSource};
 use super::watch_url;
-use crate::domain::{PlaylistId, VideoId, VideoTitle};
+use crate::domain::{PageNumber, PlaylistId, VideoId, VideoTitle};
 use crate::error::ApiError;
 use crate::identity::CurrentUser;
 use crate::managers::{Playlist, PlaylistError, PlaylistItem};
@@ -73,7 +73,7 @@ pub async fn create_playlist(
 
 #[derive(Deserialize)]
 pub struct ListQuery {
-    page: Option<usize>,
+    page: Option<String>,
 }
 
 pub async fn list_playlists(
@@ -82,18 +82,21 @@ pub async fn list_playlists(
     user: CurrentUser,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = query.page.unwrap_or(1).max(1);
-    let page_size = state.settings.library.page_size;
+    let limits = &state.settings.library;
+    let page_size = limits.page_size;
+    let last = PageNumber::last_of(limits.max_playlists_per_user, page_size);
+    let page = PageNumber::parse(query.page.as_deref(), last)
+        .map_err(|e| ApiError::invalid("invalid_page", e.to_string()))?;
     let (playlists, total) = state
         .managers
         .playlists
-        .list(user.0.id, page - 1, page_size)
+        .list(user.0.id, page.index(), page_size)
         .await?;
     let mut bodies = Vec::with_capacity(playlists.len());
     for playlist in &playlists {
         bodies.push(body(&req, &state, playlist).await?);
     }
-    Ok(HttpResponse::Ok().json(serde_json::json!({"playlists": bodies, "page": page, "page_size": page_size, "total": total})))
+    Ok(HttpResponse::Ok().json(serde_json::json!({"playlists": bodies, "page": page.get(), "page_size": page_size, "total": total})))
 }
 
 async fn owned(state: &AppState, user: &CurrentUser, id: &str) -> Result<Playlist, ApiError> {
@@ -183,6 +186,12 @@ fn item_error(err: ItemError) -> ApiError {
             message: err.to_string(),
         },
         ItemError::Playlist(PlaylistError::NoSuchItem) => ApiError::NotFound,
+        ItemError::Playlist(PlaylistError::NoSuchPosition { .. }) => {
+            ApiError::invalid("invalid_index", err.to_string())
+        }
+        ItemError::Playlist(PlaylistError::Refused(_)) => {
+            ApiError::invalid("invalid_request", err.to_string())
+        }
     }
 }
 
@@ -246,7 +255,12 @@ pub async fn move_item(
     state
         .managers
         .playlists
-        .move_item(&playlist, path.1, input.index)
+        .move_item(
+            &playlist,
+            path.1,
+            input.index,
+            state.settings.library.max_playlist_items,
+        )
         .await
         .map_err(|e| item_error(e.into()))?;
     Ok(HttpResponse::Ok().json(body(&req, &state, &playlist).await?))

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::library::{self, AddError};
 use super::watch_url;
-use crate::domain::{MediaKind, VideoId, VideoTitle};
+use crate::domain::{MediaKind, PageNumber, VideoId, VideoTitle};
 use crate::error::ApiError;
 use crate::identity::CurrentUser;
 use crate::managers::Video;
@@ -113,7 +113,7 @@ pub async fn create_video(
 
 #[derive(Deserialize)]
 pub struct ListQuery {
-    page: Option<usize>,
+    page: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -130,17 +130,20 @@ pub async fn list_videos(
     user: CurrentUser,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = query.page.unwrap_or(1).max(1);
-    let page_size = state.settings.library.page_size;
+    let limits = &state.settings.library;
+    let page_size = limits.page_size;
+    let last = PageNumber::last_of(limits.max_videos_per_user, page_size);
+    let page = PageNumber::parse(query.page.as_deref(), last)
+        .map_err(|e| ApiError::invalid("invalid_page", e.to_string()))?;
     let library = state
         .managers
         .videos
-        .list(user.0.id, page - 1, page_size)
+        .list(user.0.id, page.index(), page_size)
         .await?;
     let videos = library.videos.iter().map(|v| body(&req, v)).collect();
     Ok(HttpResponse::Ok().json(ListBody {
         videos,
-        page,
+        page: page.get(),
         page_size,
         total: library.total,
     }))

@@ -3,6 +3,7 @@
 
 mod api_playlists;
 mod api_videos;
+mod form;
 mod health;
 mod library;
 mod pages;

@@ -4,8 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use super::form::Form;
 use super::{check_form, page_context, render, watch_url};
-use crate::domain::{DisplayName, SAMPLES};
+use crate::domain::{DisplayName, PageNumber, SAMPLES};
 use crate::error::PageError;
 use crate::identity::CurrentUser;
 use crate::managers::User;
@@ -13,7 +14,7 @@ use crate::startup::AppState;
 
 #[derive(Deserialize)]
 pub struct HomeQuery {
-    page: Option<usize>,
+    page: Option<String>,
     notice: Option<String>,
 }
 
@@ -60,11 +61,23 @@ pub async fn home(
     query: web::Query<HomeQuery>,
 ) -> Result<HttpResponse, PageError> {
     let notice = query.notice.as_deref().and_then(notice_text);
+    let limits = &state.settings.library;
+    let last = PageNumber::last_of(limits.max_videos_per_user, limits.page_size);
+    let page = match PageNumber::parse(query.page.as_deref(), last) {
+        Ok(page) => page,
+        Err(err) => {
+            return Ok(crate::error::page(
+                StatusCode::BAD_REQUEST,
+                "No such page",
+                &err.to_string(),
+            ))
+        }
+    };
     render_home(
         &req,
         &state,
         &user.0,
-        query.page.unwrap_or(1),
+        page.get(),
         HomeForms::default(),
         notice,
         StatusCode::OK,
@@ -140,7 +153,7 @@ pub async fn change_name(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
-    form: web::Form<NameForm>,
+    form: Form<NameForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     match DisplayName::parse(&form.name) {

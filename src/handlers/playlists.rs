@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use super::form::Form;
 use super::library::{self, ItemError, ItemSource};
 use super::pages::{render_home, HomeForms};
 use super::{check_form, page_context, render, see_other, watch_url, CsrfForm};
@@ -24,7 +25,7 @@ pub async fn create_playlist(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
-    form: web::Form<CreateForm>,
+    form: Form<CreateForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let limits = &state.settings.library;
@@ -162,7 +163,7 @@ pub async fn rename_playlist(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<String>,
-    form: web::Form<RenameForm>,
+    form: Form<RenameForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path).await?;
@@ -202,7 +203,7 @@ pub async fn add_item(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<String>,
-    form: web::Form<AddItemForm>,
+    form: Form<AddItemForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path).await?;
@@ -267,7 +268,7 @@ pub async fn remove_item(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(String, u64)>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path.0).await?;
@@ -291,14 +292,19 @@ pub async fn move_item(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(String, u64)>,
-    form: web::Form<MoveForm>,
+    form: Form<MoveForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path.0).await?;
     match state
         .managers
         .playlists
-        .move_item(&playlist, path.1, form.index)
+        .move_item(
+            &playlist,
+            path.1,
+            form.index,
+            state.settings.library.max_playlist_items,
+        )
         .await
     {
         Ok(()) => Ok(see_other(&format!(
@@ -314,7 +320,7 @@ pub async fn rotate_invite(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path).await?;
@@ -335,7 +341,7 @@ pub async fn delete_playlist(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let playlist = owned(&state, &user.0, &path).await?;

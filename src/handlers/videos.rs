@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::form::Form;
 use super::library::{self, AddError};
 use super::pages::{render_home, HomeForms};
 use super::{check_form, page_context, render, see_other, watch_url, CsrfForm};
@@ -33,7 +34,7 @@ pub async fn add_video(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
-    form: web::Form<AddForm>,
+    form: Form<AddForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let result = library::add_url(
@@ -77,7 +78,7 @@ pub async fn add_sample(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
-    form: web::Form<SampleForm>,
+    form: Form<SampleForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let result = match MediaSource::sample(&form.sample) {
@@ -185,7 +186,7 @@ pub async fn rename_video(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<String>,
-    form: web::Form<RenameForm>,
+    form: Form<RenameForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let video = owned(&state, &user.0, &path).await?;
@@ -211,7 +212,7 @@ pub async fn rotate_invite(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let video = owned(&state, &user.0, &path).await?;
@@ -229,7 +230,7 @@ pub async fn delete_video(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     check_form(&req, &state, &user.0, &form.csrf_token)?;
     let video = owned(&state, &user.0, &path).await?;

@@ -62,7 +62,7 @@ impl ChatManager {
             conn,
             keys,
             settings,
-            post: Arc::new(redis::Script::new(include_str!("scripts/chat_post.lua"))),
+            post: super::scripts::load(super::scripts::CHAT_POST),
         }
     }
 

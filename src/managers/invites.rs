@@ -22,10 +22,8 @@ impl InvitesManager {
         Self {
             conn,
             keys,
-            rotate: Arc::new(redis::Script::new(include_str!(
-                "scripts/rotate_invite.lua"
-            ))),
-            delete: Arc::new(redis::Script::new(include_str!("scripts/delete_party.lua"))),
+            rotate: super::scripts::load(super::scripts::ROTATE_INVITE),
+            delete: super::scripts::load(super::scripts::DELETE_PARTY),
         }
     }
 

@@ -7,7 +7,7 @@
 //! | `user:{id}` | hash | a guest who owns nothing: `guest_idle_days` after their last visit; else forever | `name`, `created_ms`, `token` (hash of the current token), `prev_token` |
 //! | `auth:{sha256(token)}` | string | current: as its user; previous: `token_grace_secs` | user id |
 //! | `video:next_id` | string | forever | last video id handed out |
-//! | `video:{id}` | hash | until deleted | `owner`, `kind`, `source`, `start_ms`, `title`, `invite_key`, `created_ms` |
+//! | `video:{id}` | hash | until deleted | `owner`, `kind`, `source`, `start_ms`, `title`, `title_by` (`owner` when the owner chose the title, `player` when a player reported it; absent while automatic), `invite_key`, `created_ms` |
 //! | `user:{id}:videos` | sorted set | forever | video ids scored by creation time (ms) |
 //! | `playlist:next_id` | string | forever | last playlist id handed out |
 //! | `playlist:{id}` | hash | until deleted | `owner`, `title`, `invite_key`, `created_ms`, `next_item` |

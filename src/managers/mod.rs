@@ -13,6 +13,7 @@ mod invites;
 mod keys;
 mod party;
 mod playlists;
+pub mod scripts;
 pub mod store;
 mod users;
 mod videos;

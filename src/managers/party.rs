@@ -203,24 +203,15 @@ impl PartyManager {
             keys,
             sync,
             chat_kept,
-            command: Arc::new(redis::Script::new(include_str!(
-                "scripts/party_command.lua"
-            ))),
-            hset_live: Arc::new(redis::Script::new(include_str!(
-                "scripts/hset_if_exists.lua"
-            ))),
-            presence_join: Arc::new(redis::Script::new(include_str!(
-                "scripts/presence_join.lua"
-            ))),
-            presence_leave: Arc::new(redis::Script::new(include_str!(
-                "scripts/presence_leave.lua"
-            ))),
-            settle_departure: Arc::new(redis::Script::new(include_str!(
-                "scripts/settle_departure.lua"
-            ))),
+            command: super::scripts::load(super::scripts::PARTY_COMMAND),
+            hset_live: super::scripts::load(super::scripts::HSET_IF_EXISTS),
+            presence_join: super::scripts::load(super::scripts::PRESENCE_JOIN),
+            presence_leave: super::scripts::load(super::scripts::PRESENCE_LEAVE),
+            settle_departure: super::scripts::load(super::scripts::SETTLE_DEPARTURE),
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
         party: PartyId,
@@ -229,6 +220,7 @@ impl PartyManager {
         user: UserId,
         by: &str,
         line: Option<&Announcement>,
+        about: &str,
     ) -> Result<CommandResult, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
@@ -266,11 +258,21 @@ impl PartyManager {
             })
             .arg(self.chat_kept)
             .arg(self.sync.seek_lead_ms)
+            .arg(crate::sync::MAX_POSITION_MS as u64)
+            .arg(self.sync.min_duration_ms)
+            .arg(self.sync.ended_window_ms)
+            .arg(about)
             .invoke_async(&mut conn)
             .await;
         let (changed, frame) = match result {
             Ok(reply) => reply,
             Err(err) if err.code() == Some("WW_NOT_FOUND") => return Ok(CommandResult::Gone),
+            Err(err) if super::scripts::refusal(&err).is_some() => {
+                // The commands are parsed before they get here: a refusal means one slipped
+                // through, so it is logged, and the viewer is told, as for any bad message.
+                tracing::warn!(error = %err, party = %party, command = name, "command refused by the script");
+                return Ok(CommandResult::Refused("bad_message".into()));
+            }
             Err(err) => return Err(err.into()),
         };
         if changed < 0 {
@@ -286,7 +288,7 @@ impl PartyManager {
 
     /// The current state (created on first use); `None` when the party is gone.
     pub async fn state(&self, party: PartyId) -> Result<Option<PlaybackState>, StoreError> {
-        match self.run(party, "state", "0", 0, "", None).await? {
+        match self.run(party, "state", "0", 0, "", None, "").await? {
             CommandResult::Applied { state, .. } => Ok(Some(state)),
             _ => Ok(None),
         }
@@ -305,7 +307,28 @@ impl PartyManager {
         line: Option<&Announcement>,
     ) -> Result<CommandResult, StoreError> {
         let (name, value) = command.script_args();
-        self.run(party, name, &value, user, by, line).await
+        self.run(party, name, &value, user, by, line, "").await
+    }
+
+    /// Shortest duration a player may report (`[sync] min_duration_ms`).
+    pub fn min_duration_ms(&self) -> u64 {
+        self.sync.min_duration_ms
+    }
+
+    /// A player's report of the duration of `media` (what the party played when it learned
+    /// it; `None` when the viewer did not say). Only the first report about the media
+    /// playing now, from a viewer who may control, sets it; any other is ignored.
+    pub async fn report_duration(
+        &self,
+        party: PartyId,
+        duration: Command,
+        media: Option<&str>,
+        user: UserId,
+        by: &str,
+    ) -> Result<CommandResult, StoreError> {
+        let (name, value) = duration.script_args();
+        self.run(party, name, &value, user, by, None, media.unwrap_or(""))
+            .await
     }
 
     /// After a playlist edit: if the current item is gone, move to `fallback` (or the first).
@@ -321,6 +344,7 @@ impl PartyManager {
             0,
             "",
             None,
+            "",
         )
         .await
     }

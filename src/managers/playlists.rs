@@ -13,6 +13,10 @@ use super::{now_ms, InvitesManager, Keys, PartyId, StoreConnection, StoreError};
 use crate::domain::{InviteKey, MediaKind, MediaSource, PlaylistId, UserId, VideoTitle};
 use crate::realtime::protocol::{CloseReason, ServerMessage};
 
+/// The largest item id the store hands out (ids are counted by Lua, exact up to 2^53 − 1):
+/// a larger one names no item.
+const MAX_ITEM_ID: u64 = (1 << 53) - 1;
+
 /// A playlist.
 #[derive(Debug, Clone)]
 pub struct Playlist {
@@ -54,6 +58,11 @@ pub enum PlaylistError {
     Full(usize),
     #[error("That item is not in this playlist.")]
     NoSuchItem,
+    #[error("There is no position {index} in a playlist: it holds at most {max} items.")]
+    NoSuchPosition { index: usize, max: usize },
+    /// The store refused the change as malformed (nothing changed); the text says why.
+    #[error("The playlist was not changed: {0}.")]
+    Refused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -70,7 +79,7 @@ impl PlaylistsManager {
     pub fn new(conn: StoreConnection, keys: Keys) -> Self {
         Self {
             invites: InvitesManager::new(conn.clone(), keys.clone()),
-            move_item: Arc::new(redis::Script::new(include_str!("scripts/move_item.lua"))),
+            move_item: super::scripts::load(super::scripts::MOVE_ITEM),
             conn,
             keys,
         }
@@ -141,9 +150,11 @@ impl PlaylistsManager {
     ) -> Result<(Vec<Playlist>, usize), StoreError> {
         let mut conn = self.conn.clone();
         let key = self.keys.user_playlists(owner);
-        let start = (page * page_size) as isize;
+        let Some((start, stop)) = super::videos::page_range(page, page_size) else {
+            return Ok((Vec::new(), conn.zcard(&key).await?));
+        };
         let (ids, total): (Vec<u64>, usize) = redis::pipe()
-            .zrevrange(&key, start, start + page_size as isize - 1)
+            .zrevrange(&key, start, stop)
             .zcard(&key)
             .query_async(&mut conn)
             .await?;
@@ -274,22 +285,38 @@ impl PlaylistsManager {
         Ok(following)
     }
 
-    /// Moves an item to `index` (0-based; past the end means last).
+    /// Moves an item to `index` (0-based; past the end means last). An index beyond the
+    /// most items a playlist may hold (`max_items`) is refused, as is an item not in it;
+    /// either way nothing changes.
     pub async fn move_item(
         &self,
         playlist: &Playlist,
         item: u64,
         index: usize,
+        max_items: usize,
     ) -> Result<(), PlaylistError> {
+        if item > MAX_ITEM_ID {
+            return Err(PlaylistError::NoSuchItem);
+        }
+        if index > max_items {
+            return Err(PlaylistError::NoSuchPosition {
+                index,
+                max: max_items,
+            });
+        }
         let mut conn = self.conn.clone();
         let moved: i64 = self
             .move_item
             .key(self.keys.playlist_order(playlist.id.0))
             .arg(item)
             .arg(index)
+            .arg(max_items)
             .invoke_async(&mut conn)
             .await
-            .map_err(StoreError::from)?;
+            .map_err(|err| match super::scripts::refusal(&err) {
+                Some(why) => PlaylistError::Refused(why),
+                None => StoreError::from(err).into(),
+            })?;
         if moved == 0 {
             return Err(PlaylistError::NoSuchItem);
         }

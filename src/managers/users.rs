@@ -75,7 +75,7 @@ pub struct UsersManager {
 
 /// Makes a user's record and current token permanent.
 static KEEP: std::sync::LazyLock<redis::Script> =
-    std::sync::LazyLock::new(|| redis::Script::new(include_str!("scripts/keep_user.lua")));
+    std::sync::LazyLock::new(|| redis::Script::new(super::scripts::KEEP_USER));
 
 /// Keeps user `id` for good, whatever the guest expiry: they own something now.
 pub(super) async fn keep(
@@ -97,15 +97,9 @@ impl UsersManager {
             keys,
             grace_secs,
             idle_secs,
-            rotate: std::sync::Arc::new(redis::Script::new(include_str!(
-                "scripts/rotate_token.lua"
-            ))),
-            authenticate: std::sync::Arc::new(redis::Script::new(include_str!(
-                "scripts/authenticate.lua"
-            ))),
-            hset_if_exists: std::sync::Arc::new(redis::Script::new(include_str!(
-                "scripts/hset_if_exists.lua"
-            ))),
+            rotate: super::scripts::load(super::scripts::ROTATE_TOKEN),
+            authenticate: super::scripts::load(super::scripts::AUTHENTICATE),
+            hset_if_exists: super::scripts::load(super::scripts::HSET_IF_EXISTS),
         }
     }
 

@@ -66,18 +66,27 @@ pub struct LibraryPage {
     pub total: usize,
 }
 
+/// The ZREVRANGE bounds of a 0-based page, or `None` when they would not fit.
+pub(super) fn page_range(page: usize, page_size: usize) -> Option<(isize, isize)> {
+    let start = isize::try_from(page.checked_mul(page_size)?).ok()?;
+    let stop = start.checked_add(isize::try_from(page_size).ok()?)? - 1;
+    Some((start, stop))
+}
+
 /// Stores videos and their invite keys.
 #[derive(Clone)]
 pub struct VideosManager {
     conn: StoreConnection,
     keys: Keys,
     invites: InvitesManager,
+    adopt_title: std::sync::Arc<redis::Script>,
 }
 
 impl VideosManager {
     pub fn new(conn: StoreConnection, keys: Keys) -> Self {
         Self {
             invites: InvitesManager::new(conn.clone(), keys.clone()),
+            adopt_title: super::scripts::load(super::scripts::ADOPT_TITLE),
             conn,
             keys,
         }
@@ -113,8 +122,8 @@ impl VideosManager {
             invite_key: InviteKey::generate(),
             created_ms: now_ms(),
         };
-        redis::pipe()
-            .atomic()
+        let mut pipe = redis::pipe();
+        pipe.atomic()
             .hset_multiple(
                 self.keys.video(id.0),
                 &[
@@ -131,9 +140,12 @@ impl VideosManager {
                 self.keys.invite(video.invite_key.as_str()),
                 video.party().to_string(),
             )
-            .zadd(self.keys.user_videos(owner), id.0, video.created_ms)
-            .query_async::<()>(&mut conn)
-            .await?;
+            .zadd(self.keys.user_videos(owner), id.0, video.created_ms);
+        if title.is_some() {
+            // A title the owner typed is never replaced by one a player reports.
+            pipe.hset(self.keys.video(id.0), "title_by", "owner");
+        }
+        pipe.query_async::<()>(&mut conn).await?;
         Ok(video)
     }
 
@@ -160,8 +172,14 @@ impl VideosManager {
     ) -> Result<LibraryPage, StoreError> {
         let mut conn = self.conn.clone();
         let key = self.keys.user_videos(owner);
-        let start = (page * page_size) as isize;
-        let stop = start + page_size as isize - 1;
+        // A page past any count (the handlers already refuse those) is simply empty.
+        let Some((start, stop)) = page_range(page, page_size) else {
+            let total = conn.zcard(&key).await?;
+            return Ok(LibraryPage {
+                videos: Vec::new(),
+                total,
+            });
+        };
         let (ids, total): (Vec<u64>, usize) = redis::pipe()
             .zrevrange(&key, start, stop)
             .zcard(&key)
@@ -192,7 +210,10 @@ impl VideosManager {
         .to_json();
         redis::pipe()
             .atomic()
-            .hset(self.keys.video(video.id.0), "title", &renamed.title)
+            .hset_multiple(
+                self.keys.video(video.id.0),
+                &[("title", renamed.title.as_str()), ("title_by", "owner")],
+            )
             .publish(self.keys.events(&video.party().to_string()), frame)
             .query_async::<()>(&mut conn)
             .await?;
@@ -200,7 +221,8 @@ impl VideosManager {
     }
 
     /// Sets the title a player reported, if the video still has the title chosen for it
-    /// automatically. Returns the updated video when it changed.
+    /// automatically and no one chose or reported one before (the owner's title always
+    /// stays; the first report wins). Returns the updated video when it changed.
     pub async fn adopt_player_title(
         &self,
         video: &Video,
@@ -212,10 +234,26 @@ impl VideosManager {
             start_secs: 0,
         }
         .default_title();
-        if video.title != automatic || title.as_str() == video.title {
+        if title.as_str() == automatic {
             return Ok(None);
         }
-        self.rename(video, title).await.map(Some)
+        let mut adopted = video.clone();
+        adopted.title = title.as_str().to_owned();
+        let frame = ServerMessage::Video {
+            video: adopted.info(),
+        }
+        .to_json();
+        let mut conn = self.conn.clone();
+        let taken: i64 = self
+            .adopt_title
+            .key(self.keys.video(video.id.0))
+            .arg(&automatic)
+            .arg(title.as_str())
+            .arg(self.keys.events(&video.party().to_string()))
+            .arg(frame)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok((taken == 1).then_some(adopted))
     }
 
     /// Replaces the invite key; viewers on the old key are disconnected.

@@ -34,6 +34,10 @@ pub enum ClientMessage {
     MediaInfo {
         duration_ms: f64,
         title: Option<String>,
+        /// The media the player learned this about (the state's `media`), so a report that
+        /// arrives after the party moved on is not taken for the new media.
+        #[serde(default)]
+        media: Option<String>,
     },
     Chat {
         text: String,

@@ -45,8 +45,8 @@ pub enum CommandError {
     InvalidPosition,
     #[error("rate must lie between 0.25 and 2.0")]
     InvalidRate,
-    #[error("duration must be a positive number of milliseconds")]
-    InvalidDuration,
+    #[error("a duration must lie between {min_ms} ms and 100 hours")]
+    InvalidDuration { min_ms: u64 },
 }
 
 impl CommandError {
@@ -55,13 +55,13 @@ impl CommandError {
         match self {
             Self::InvalidPosition => "invalid_position",
             Self::InvalidRate => "invalid_rate",
-            Self::InvalidDuration => "bad_message",
+            Self::InvalidDuration { .. } => "invalid_duration",
         }
     }
 }
 
 /// Longest media accepted: 100 hours, so absurd positions are refused early.
-const MAX_POSITION_MS: f64 = 100.0 * 3600.0 * 1000.0;
+pub const MAX_POSITION_MS: f64 = 100.0 * 3600.0 * 1000.0;
 
 fn position(ms: f64, duration_ms: Option<f64>) -> Result<f64, CommandError> {
     let end = duration_ms.unwrap_or(MAX_POSITION_MS);
@@ -93,9 +93,14 @@ impl Command {
         })
     }
 
-    pub fn duration(duration_ms: f64) -> Result<Self, CommandError> {
-        if !duration_ms.is_finite() || duration_ms <= 0.0 || duration_ms > MAX_POSITION_MS {
-            return Err(CommandError::InvalidDuration);
+    /// A reported duration: at least `min_ms` (a shorter one would end the media at once and
+    /// refuse every seek) and at most the longest media.
+    pub fn duration(duration_ms: f64, min_ms: u64) -> Result<Self, CommandError> {
+        if !duration_ms.is_finite()
+            || duration_ms < min_ms.max(1) as f64
+            || duration_ms > MAX_POSITION_MS
+        {
+            return Err(CommandError::InvalidDuration { min_ms });
         }
         Ok(Self::Duration {
             duration_ms: duration_ms.round(),
@@ -188,9 +193,24 @@ mod tests {
     }
 
     #[test]
-    fn durations_must_be_positive() {
-        assert!(Command::duration(90_000.0).is_ok());
-        assert!(Command::duration(0.0).is_err());
-        assert!(Command::duration(f64::NAN).is_err());
+    fn durations_must_be_plausible() {
+        assert!(Command::duration(90_000.0, 1000).is_ok());
+        assert!(Command::duration(1000.0, 1000).is_ok());
+        let table = [
+            (0.0, "zero"),
+            (1.0, "one millisecond"),
+            (999.0, "under the shortest"),
+            (-5000.0, "negative"),
+            (f64::NAN, "not a number"),
+            (f64::INFINITY, "infinite"),
+            (1e17, "longer than any media"),
+        ];
+        for (bad, why) in table {
+            assert_eq!(
+                Command::duration(bad, 1000),
+                Err(CommandError::InvalidDuration { min_ms: 1000 }),
+                "{why}"
+            );
+        }
     }
 }

@@ -7,5 +7,5 @@
 mod command;
 mod timeline;
 
-pub use command::{Command, CommandError, MAX_RATE, MIN_RATE};
+pub use command::{Command, CommandError, MAX_POSITION_MS, MAX_RATE, MIN_RATE};
 pub use timeline::PlaybackState;

@@ -117,7 +117,9 @@ function start() {
   function reportDuration() {
     const key = mediaKey(playback.state);
     const info = durations.due(key, playback.state);
-    if (info && send('media_info', info)) durations.sent(key);
+    // The report names the media it is about, so one arriving after a switch is not taken
+    // for the next item.
+    if (info && send('media_info', { ...info, media: playback.state?.media })) durations.sent(key);
   }
 
   function reportEnded() {

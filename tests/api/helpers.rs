@@ -173,6 +173,28 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Every key of this test's prefix with its serialized value (`DUMP`, which carries its
+    /// type and contents) and its remaining time to live, to tell whether anything changed.
+    pub async fn snapshot(&mut self) -> Snapshot {
+        let mut keys = self.keys().await;
+        keys.sort();
+        let mut snapshot = Snapshot::default();
+        for key in keys {
+            let (dump, pttl): (Option<Vec<u8>>, i64) = redis::pipe()
+                .cmd("DUMP")
+                .arg(&key)
+                .cmd("PTTL")
+                .arg(&key)
+                .query_async(&mut self.redis)
+                .await
+                .unwrap();
+            if let Some(dump) = dump {
+                snapshot.0.insert(key, (dump, pttl));
+            }
+        }
+        snapshot
+    }
+
     pub async fn connect(&self, invite_key: &str) -> Viewer {
         self.connect_with_origin(invite_key, Some(&self.address))
             .await
@@ -251,6 +273,23 @@ impl TestApp {
             .await;
         let welcome = viewer.expect("welcome").await;
         (viewer, welcome)
+    }
+}
+
+/// Every key of a test's prefix: its `DUMP` and its time to live in ms (-1: none).
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot(pub std::collections::BTreeMap<String, (Vec<u8>, i64)>);
+
+/// Fails unless `after` holds the same keys with the same contents as `before`, none given a
+/// longer life (an EXPIRE is a write too).
+pub fn assert_unchanged(before: &Snapshot, after: &Snapshot, what: &str) {
+    let names = |s: &Snapshot| s.0.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(after), names(before), "{what}: the same keys");
+    for (key, (dump, ttl)) in &before.0 {
+        let (dump_after, ttl_after) = &after.0[key];
+        assert!(dump_after == dump, "{what}: {key} changed");
+        assert_eq!(*ttl_after < 0, *ttl < 0, "{what}: {key} expiry changed");
+        assert!(ttl_after <= ttl, "{what}: {key} lives longer");
     }
 }
 

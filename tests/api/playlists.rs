@@ -192,12 +192,12 @@ async fn a_playlist_party_plays_in_order_and_advances_when_an_item_ends() {
     let (mut b, _) = app.join(key).await;
 
     // The player reports a short duration, plays, and reports the end.
-    a.send(json!({"type": "media_info", "duration_ms": 400}))
+    a.send(json!({"type": "media_info", "duration_ms": 1000}))
         .await;
     a.expect("state").await;
     a.send(json!({"type": "play"})).await;
     a.expect("state").await;
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
     a.send(json!({"type": "ended", "item_id": first["id"]}))
         .await;
     a.send(json!({"type": "ended", "item_id": first["id"]}))

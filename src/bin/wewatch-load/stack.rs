@@ -27,7 +27,11 @@ fn overrides(dir: &Path) -> Vec<(&'static str, &'static str, toml::Value)> {
         ("realtime", "messages_per_second", Float(1_000_000.0)),
         ("realtime", "message_burst", Integer(1_000_000)),
         // Every viewer connects from this machine's address.
-        ("realtime", "max_connections_per_address", Integer(1_000_000)),
+        (
+            "realtime",
+            "max_connections_per_address",
+            Integer(1_000_000),
+        ),
         ("realtime", "max_connections_per_user", Integer(1_000_000)),
         // One owner holds every party's video.
         ("library", "max_videos_per_user", Integer(1_000_000)),

@@ -5,6 +5,10 @@
 -- A guest who owns nothing (their record has an expiry) is kept for ARGV[3] seconds from now,
 -- with their current token (a token in its grace window keeps its short expiry). Returns the
 -- display name, or nil when the token is not valid for this user.
+local bad = counts(2, 3) or integer(ARGV[1], 'the user id', 1, ID_MAX)
+  or hex(ARGV[2], 'the token hash', 64) or integer(ARGV[3], 'the idle time', 0, 1000000000)
+  or holds(KEYS[1], 'the token key', 'string') or holds(KEYS[2], 'the user key', 'hash')
+if bad then return bad end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return false
 end

@@ -7,6 +7,24 @@
 -- ARGV[8] = event channel
 -- Returns {1, message JSON}, or {-1, seconds to wait} when the sender is over the rate.
 -- The message carries the video position at which it was written, on the Redis clock.
+local bad = counts(6, 8) or one_of(ARGV[1], 'the kind', { 'user', 'system' })
+  or integer(ARGV[2], 'the user id', 0, ID_MAX) or short(ARGV[3], 'the name', 1024)
+  or filled(ARGV[4], 'the text', 65536) or integer(ARGV[5], 'the messages kept', 1, 1000000)
+  or integer(ARGV[6], 'the messages per window', 1, 1000000)
+  or integer(ARGV[7], 'the window', 1, 1000000) or filled(ARGV[8], 'the channel', 1024)
+  or holds(KEYS[1], 'the chat', 'list') or holds(KEYS[2], 'the chat sequence', 'string')
+  or holds(KEYS[3], 'the chat rate', 'string') or holds(KEYS[4], 'the party state', 'hash')
+  or holds(KEYS[5], 'the party', 'hash') or holds(KEYS[6], 'the user', 'hash')
+if bad then return bad end
+if (ARGV[1] == 'user') ~= (ARGV[2] ~= '0') then
+  return invalid('a user message needs a user id, a system line none (0)')
+end
+local seq = redis.call('GET', KEYS[2])
+if seq and not string.match(seq, '^%d+$') then return invalid('the chat sequence is not a number') end
+local sent_before = redis.call('GET', KEYS[3])
+if sent_before and not string.match(sent_before, '^%d+$') then
+  return invalid('the chat rate is not a number')
+end
 if redis.call('EXISTS', KEYS[5]) == 0 then
   return redis.error_reply('WW_NOT_FOUND the party no longer exists')
 end

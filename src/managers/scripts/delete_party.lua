@@ -4,6 +4,11 @@
 -- ARGV[1] = invite key prefix   ARGV[2] = its id in the owner's index   ARGV[3] = event channel
 -- ARGV[4] = the `closed` frame
 -- Returns 1, or nil when it did not exist.
+local bad = counts(2, 4, true) or filled(ARGV[1], 'the invite key prefix', 1024)
+  or integer(ARGV[2], 'the id', 1, ID_MAX) or filled(ARGV[3], 'the channel', 1024)
+  or json_object(ARGV[4], 'the closed frame')
+  or holds(KEYS[1], 'the root', 'hash') or holds(KEYS[2], 'the owner index', 'zset')
+if bad then return bad end
 local invite = redis.call('HGET', KEYS[1], 'invite_key')
 if not invite then return false end
 redis.call('DEL', ARGV[1] .. invite, KEYS[1])

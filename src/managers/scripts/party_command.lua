@@ -14,10 +14,53 @@
 -- ARGV[11] = '1' to end that line with the position   ARGV[12] = chat messages kept
 -- ARGV[13] = jump lead (ms): a seek or an item switch while playing starts this far ahead, so
 --            every player has moved before they all start
+-- ARGV[14] = the longest media accepted (ms): positions and durations lie within it
+-- ARGV[15] = the shortest duration accepted (ms)
+-- ARGV[16] = ended window (ms): `ended` counts only this close to the item's end
+-- ARGV[17] = duration: the media the report is about ('' when the viewer did not say)
+-- Reports (`duration`, `ended`) count only from viewers who may control; from anyone else
+-- they are ignored ({0, frame}), as is a duration once known or for another media.
 -- Returns {1, frame} after a change (stored, then published), {0, frame} when nothing changed,
 -- {-1, code} when the command is refused (nothing changed). After a change with a system
 -- line, the line is stored in the chat history and the frame carries it (`chat`): one
--- event per action.
+-- event per action. Bad arguments are refused (`WW_INVALID`) before anything is read or written.
+local bad = counts(8, 17) or one_of(ARGV[1], 'the command', { 'state', 'play', 'pause', 'seek',
+    'rate', 'duration', 'skip', 'jump', 'ended', 'refresh', 'hold', 'resume' })
+  or short(ARGV[3], 'the name', 1024) or integer(ARGV[4], 'the play lead', 0, 60000)
+  or integer(ARGV[5], 'the pause tolerance', 0, 3600000) or filled(ARGV[6], 'the channel', 1024)
+  or filled(ARGV[7], 'the party id', 64) or integer(ARGV[8], 'the user id', 0, ID_MAX)
+  or one_of(ARGV[9], 'the party kind', { 'video', 'playlist' })
+  or short(ARGV[10], 'the chat line', 65536) or one_of(ARGV[11], 'the position flag', { '0', '1' })
+  or integer(ARGV[12], 'the messages kept', 1, 1000000) or integer(ARGV[13], 'the jump lead', 0, 60000)
+  or integer(ARGV[14], 'the longest media', 1, ID_MAX)
+  or integer(ARGV[15], 'the shortest duration', 1, 3600000)
+  or integer(ARGV[16], 'the ended window', 0, 3600000) or short(ARGV[17], 'the reported media', 64)
+  or holds(KEYS[1], 'the state', 'hash') or holds(KEYS[2], 'the party', 'hash')
+  or holds(KEYS[3], 'the settings', 'hash') or holds(KEYS[4], 'the controllers', 'set')
+  or holds(KEYS[7], 'the chat', 'list') or holds(KEYS[8], 'the chat sequence', 'string')
+if not bad and ARGV[9] == 'playlist' then
+  bad = holds(KEYS[5], 'the items', 'hash') or holds(KEYS[6], 'the order', 'list')
+end
+if bad then return bad end
+-- What the number (ARGV[2]) of each command must be.
+local longest = tonumber(ARGV[14])
+local function unused(v) return integer(v, 'the number of ' .. ARGV[1], 0, 0) end
+local function position(v) return number(v, 'the position', 0, longest) end
+local function item(v) return integer(v, 'the item id', 1, ID_MAX) end
+local numbers = {
+  state = unused, play = unused, skip = unused, hold = unused, resume = unused,
+  pause = function(v) if v == '-1' then return nil end return position(v) end,
+  seek = position,
+  rate = function(v) return number(v, 'the rate', 0.25, 2) end,
+  duration = function(v) return number(v, 'the duration', tonumber(ARGV[15]), longest) end,
+  jump = item, ended = item,
+  refresh = function(v) return integer(v, 'the item id', 0, ID_MAX) end,
+}
+bad = numbers[ARGV[1]](ARGV[2])
+if bad then return bad end
+local seq_text = redis.call('GET', KEYS[8])
+if seq_text and not string.match(seq_text, '^%d+$') then return invalid('the chat sequence is not a number') end
+
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -28,14 +71,21 @@ local value = tonumber(ARGV[2])
 local playlist = ARGV[9] == 'playlist'
 
 -- Who may control: everyone, or (mode "promoted") the owner and the viewers they promoted.
-local control = { play = true, pause = true, seek = true, rate = true, skip = true, jump = true }
-if control[cmd] and ARGV[8] ~= '0' then
+-- The server (user 0) always may.
+local function may_control()
+  if ARGV[8] == '0' then return true end
   local mode = redis.call('HGET', KEYS[3], 'control') or 'everyone'
-  if mode ~= 'everyone' and redis.call('HGET', KEYS[2], 'owner') ~= ARGV[8]
-      and redis.call('SISMEMBER', KEYS[4], ARGV[8]) == 0 then
-    return { -1, 'forbidden' }
-  end
+  return mode == 'everyone' or redis.call('HGET', KEYS[2], 'owner') == ARGV[8]
+    or redis.call('SISMEMBER', KEYS[4], ARGV[8]) == 1
 end
+local control = { play = true, pause = true, seek = true, rate = true, skip = true, jump = true }
+if control[cmd] and not may_control() then
+  return { -1, 'forbidden' }
+end
+-- A report from a viewer who may not control is heard but changes nothing (their page sends
+-- it by itself, so it is not refused).
+local report = { duration = true, ended = true }
+local heard = not report[cmd] or may_control()
 
 local raw = redis.call('HGETALL', KEYS[1])
 local s = {}
@@ -153,7 +203,8 @@ elseif cmd == 'rate' then
     changed = true
   end
 elseif cmd == 'duration' then
-  if dur < 0 then
+  -- The first plausible report about the media playing now wins; a known duration stays.
+  if heard and dur < 0 and (ARGV[17] == '' or ARGV[17] == media) then
     dur = value
     if pos > dur then pos = dur end
     changed = true
@@ -184,8 +235,10 @@ elseif cmd == 'resume' then
     changed = true
   end
 elseif cmd == 'ended' then
-  -- A viewer's player reached the end: advance once, if the timeline agrees.
-  if playlist and item_of(media) == ARGV[2] and dur >= 0 and not paused and expected(now) >= dur - 1500 then
+  -- A player reached the end: advance once, if the sender may control and the party's own
+  -- timeline lies within the ended window of the item's end.
+  if heard and playlist and item_of(media) == ARGV[2] and dur >= 0 and not paused
+      and expected(now) >= dur - tonumber(ARGV[16]) then
     local target = next_item(ARGV[2])
     if target then
       load_item(target)

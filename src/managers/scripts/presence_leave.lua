@@ -5,6 +5,13 @@
 -- ARGV[1] = connection id   ARGV[2] = user id
 -- Returns {the person's remaining connections (-1: the connection was not recorded),
 -- people still watching, when the departure was recorded (ms, 0 if not)}.
+local bad = counts(4, 2) or filled(ARGV[1], 'the connection id', 128)
+  or integer(ARGV[2], 'the user id', 1, ID_MAX)
+  or holds(KEYS[1], 'the connections', 'hash') or holds(KEYS[2], 'the people', 'hash')
+  or holds(KEYS[3], 'the departures', 'hash')
+if bad then return bad end
+local open = redis.call('HGET', KEYS[2], ARGV[2])
+if open and not string.match(open, '^%-?%d+$') then return invalid('the connection count is not a number') end
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then
   return { -1, redis.call('HLEN', KEYS[2]), 0 }
 end

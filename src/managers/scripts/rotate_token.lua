@@ -7,6 +7,14 @@
 -- for the grace window. Any older token is deleted. A guest who owns nothing (their record
 -- has an expiry) is kept for ARGV[6] seconds from now, with their new token. Returns the
 -- display name, or nil when the presented token is not (or no longer) valid for this user.
+local bad = counts(3, 6) or integer(ARGV[1], 'the user id', 1, ID_MAX)
+  or hex(ARGV[2], 'the presented hash', 64) or hex(ARGV[3], 'the new hash', 64)
+  or integer(ARGV[4], 'the grace time', 0, 1000000000) or filled(ARGV[5], 'the key prefix', 200)
+  or integer(ARGV[6], 'the idle time', 0, 1000000000)
+  or holds(KEYS[1], 'the token key', 'string') or holds(KEYS[2], 'the user key', 'hash')
+  or holds(KEYS[3], 'the new token key', 'string')
+if bad then return bad end
+if ARGV[2] == ARGV[3] then return invalid('the new token must differ from the presented one') end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return false
 end

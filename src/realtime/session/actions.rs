@@ -70,9 +70,14 @@ impl Connection {
             ClientMessage::Skip => Ok(Command::Skip),
             ClientMessage::Jump { item_id } => Ok(Command::Jump { item: item_id }),
             ClientMessage::Ended { item_id } => Ok(Command::Ended { item: item_id }),
-            ClientMessage::MediaInfo { duration_ms, title } => {
-                self.adopt_title(title.as_deref()).await;
-                Command::duration(duration_ms)
+            ClientMessage::MediaInfo {
+                duration_ms,
+                title,
+                media,
+            } => {
+                return self
+                    .media_info(socket, duration_ms, title.as_deref(), media.as_deref())
+                    .await
             }
         };
         match command {
@@ -391,6 +396,53 @@ impl Connection {
             .set_controller(self.party, user, promoted)
             .await
             .map_err(|e| internal(e, "promote"))
+    }
+
+    /// A player learned the media's duration (and maybe its title). Who may send it and what
+    /// it may change (docs/protocol.md, "Reports"): a duration outside the plausible range
+    /// is refused; otherwise only the first report about the media playing now, from a
+    /// viewer who may control, sets the duration, and its title replaces only an automatic
+    /// one. Anything else is ignored without an error, since pages send these by themselves.
+    async fn media_info(
+        &mut self,
+        socket: &Socket,
+        duration_ms: f64,
+        title: Option<&str>,
+        media: Option<&str>,
+    ) -> Result<(), Exit> {
+        let party = self.ctx.managers.party.clone();
+        let duration = match Command::duration(duration_ms, party.min_duration_ms()) {
+            Ok(duration) => duration,
+            Err(err) => return send(socket, &ServerMessage::error(err.code(), err.to_string())),
+        };
+        let result = party
+            .report_duration(self.party, duration, media, self.user.id, &self.user.name)
+            .await;
+        match result {
+            Ok(CommandResult::Applied { .. }) => {}
+            Ok(CommandResult::Refused(code)) => {
+                let message = format!("the duration report was refused ({code})");
+                return send(socket, &ServerMessage::error("invalid_duration", message));
+            }
+            Ok(CommandResult::Gone) => {
+                return Err(Exit::Close {
+                    reason: self.subject.deleted(),
+                    send_frame: true,
+                })
+            }
+            Err(err) => {
+                tracing::error!(error = ?err, party = %self.party, "duration report failed");
+                return Ok(());
+            }
+        }
+        match party.permissions(self.party).await {
+            Ok(Some(permissions)) if permissions.can_control(self.user.id) => {
+                self.adopt_title(title).await
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = ?err, "cannot read permissions"),
+        }
+        Ok(())
     }
 
     async fn adopt_title(&mut self, title: Option<&str>) {

@@ -1,0 +1,803 @@
+//! Every Lua script refuses hostile arguments before its first write: each row feeds one
+//! script one bad argument (through the API or the party socket where that is the route, the
+//! managers where a person cannot reach it, and the bare script for the rest) and checks the
+//! caller got a clear refusal while nothing in Redis changed and nothing was published.
+
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use wewatch::domain::{PlaylistId, VideoId};
+use wewatch::managers::{
+    scripts, CommandResult, Managers, PartyId, PlaylistError, PresenceEntry, ViewerStatus,
+};
+use wewatch::sync::Command;
+
+use crate::helpers::{assert_unchanged, cookie_user, spawn_app, TestApp};
+
+/// A video and a two-item playlist with party state, chat and presence, all in Redis.
+struct Fixture {
+    app: TestApp,
+    managers: Managers,
+    owner: u64,
+    video: Value,
+    playlist: Value,
+    items: Vec<u64>,
+}
+
+async fn fixture() -> Fixture {
+    let app = spawn_app().await;
+    let video = app.video().await;
+    let owner = cookie_user(&app.owner_cookie());
+    let playlist: Value = app
+        .client
+        .post(app.url("/api/v1/playlists"))
+        .json(&json!({"title": "Hostile"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut items = Vec::new();
+    for name in ["a", "b"] {
+        let item: Value = app
+            .client
+            .post(app.url(&format!("/api/v1/playlists/{}/items", playlist["id"])))
+            .json(&json!({"url": format!("https://example.com/{name}.mp4")}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        items.push(item["id"].as_u64().unwrap());
+    }
+    let store = wewatch::managers::store::connect(&app.settings.redis)
+        .await
+        .unwrap();
+    let managers = Managers::new(store.conn, &app.settings);
+    let parties = [
+        PartyId::Video(VideoId(video["id"].as_u64().unwrap())),
+        PartyId::Playlist(PlaylistId(playlist["id"].as_u64().unwrap())),
+    ];
+    for party in parties {
+        managers.party.state(party).await.unwrap().unwrap();
+        managers.chat.system(party, "A line").await.unwrap();
+        let entry = PresenceEntry {
+            user_id: owner,
+            name: "Owner".into(),
+            node: "n".into(),
+            status: ViewerStatus::Watching,
+            in_sync: true,
+            left_behind: false,
+            since: 1,
+        };
+        managers.party.join(party, "c1", &entry).await.unwrap();
+        managers.party.leave(party, "gone", owner).await.unwrap();
+    }
+    Fixture {
+        app,
+        managers,
+        owner,
+        video,
+        playlist,
+        items,
+    }
+}
+
+/// One bad call: which script, its keys and arguments, and words its refusal must contain.
+struct Row {
+    script: &'static str,
+    source: &'static str,
+    keys: Vec<String>,
+    args: Vec<String>,
+    refusal: &'static str,
+}
+
+fn row(script: &'static str, keys: &[&str], args: &[&str], refusal: &'static str) -> Row {
+    let source = match script {
+        "adopt_title" => scripts::ADOPT_TITLE,
+        "authenticate" => scripts::AUTHENTICATE,
+        "chat_post" => scripts::CHAT_POST,
+        "delete_party" => scripts::DELETE_PARTY,
+        "hset_if_exists" => scripts::HSET_IF_EXISTS,
+        "keep_user" => scripts::KEEP_USER,
+        "move_item" => scripts::MOVE_ITEM,
+        "party_command" => scripts::PARTY_COMMAND,
+        "presence_join" => scripts::PRESENCE_JOIN,
+        "presence_leave" => scripts::PRESENCE_LEAVE,
+        "rotate_invite" => scripts::ROTATE_INVITE,
+        "rotate_token" => scripts::ROTATE_TOKEN,
+        "settle_departure" => scripts::SETTLE_DEPARTURE,
+        other => panic!("no script {other}"),
+    };
+    Row {
+        script,
+        source,
+        keys: keys.iter().map(|k| k.to_string()).collect(),
+        args: args.iter().map(|a| a.to_string()).collect(),
+        refusal,
+    }
+}
+
+fn ks(keys: &[String]) -> Vec<&str> {
+    keys.iter().map(String::as_str).collect()
+}
+
+fn refs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+/// `base` with argument `at` (1-based, as ARGV counts) replaced by `value`.
+fn with<S: AsRef<str>>(base: &[S], at: usize, value: &str) -> Vec<String> {
+    let mut args: Vec<String> = base.iter().map(|a| a.as_ref().to_owned()).collect();
+    args[at - 1] = value.to_owned();
+    args
+}
+
+const U64_MAX: &str = "18446744073709551615";
+/// Numbers no script may take for a count, an id, a position or a time.
+const HOSTILE_NUMBERS: [&str; 10] = [
+    "-1", "1e17", U64_MAX, "nan", "NaN", "inf", "-inf", "", "abc", "0x10",
+];
+
+#[tokio::test]
+async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
+    let mut f = fixture().await;
+    let p = f.app.prefix.clone();
+    let k = |rest: &str| format!("{p}{rest}");
+    let (video, playlist) = (f.video["id"].clone(), f.playlist["id"].clone());
+    let (v, pl) = (format!("video:{video}"), format!("playlist:{playlist}"));
+    let owner = f.owner.to_string();
+    let item = f.items[0].to_string();
+    let hash = "a".repeat(64);
+    let frame = r#"{"type":"closed"}"#;
+    let events = k(&format!("events:{v}"));
+
+    // The keys each script is given, as its manager builds them.
+    let move_keys = [k(&format!("playlist:{playlist}:order"))];
+    let command_keys = [
+        k(&format!("party:{v}:state")),
+        k(&format!("video:{video}")),
+        k(&format!("party:{v}:settings")),
+        k(&format!("party:{v}:controllers")),
+        k(&format!("video:{video}")),
+        k(&format!("video:{video}")),
+        k(&format!("party:{v}:chat")),
+        k(&format!("party:{v}:chat_seq")),
+    ];
+    let command_args = [
+        "seek",
+        "1000",
+        "Mallory",
+        "150",
+        "2000",
+        &events,
+        &v,
+        &owner,
+        "video",
+        "",
+        "0",
+        "500",
+        "400",
+        "360000000",
+        "1000",
+        "1500",
+        "",
+    ];
+    let chat_keys = [
+        k(&format!("party:{v}:chat")),
+        k(&format!("party:{v}:chat_seq")),
+        k(&format!("chatrate:{owner}")),
+        k(&format!("party:{v}:state")),
+        k(&format!("video:{video}")),
+        k(&format!("user:{owner}")),
+    ];
+    let chat_args = ["user", &owner, "", "hello", "500", "10", "10", &events];
+    let presence_keys = [
+        k(&format!("party:{pl}:conns")),
+        k(&format!("playlist:{playlist}")),
+        k(&format!("party:{pl}:people")),
+        k(&format!("party:{pl}:departed")),
+    ];
+    let entry = r#"{"user_id":1,"name":"x","node":"n","status":"watching","since":1}"#;
+    let leave_keys = [
+        k(&format!("party:{pl}:conns")),
+        k(&format!("party:{pl}:people")),
+        k(&format!("party:{pl}:departed")),
+        k(&format!("playlist:{playlist}")),
+    ];
+
+    let mut rows = Vec::new();
+    for bad in HOSTILE_NUMBERS {
+        rows.push(row(
+            "move_item",
+            &ks(&move_keys),
+            &[&item, bad, "200"],
+            "the index",
+        ));
+        rows.push(row(
+            "move_item",
+            &ks(&move_keys),
+            &[bad, "0", "200"],
+            "the item id",
+        ));
+        for (command, at, what) in [
+            ("seek", 2, "the position"),
+            ("pause", 2, "the position"),
+            ("rate", 2, "the rate"),
+            ("duration", 2, "the duration"),
+            ("jump", 2, "the item id"),
+            ("ended", 2, "the item id"),
+            ("seek", 8, "the user id"),
+            ("seek", 4, "the play lead"),
+            ("seek", 12, "the messages kept"),
+        ] {
+            if command == "pause" && bad == "-1" {
+                continue; // -1 is how a pause says "no position"
+            }
+            let args = with(&with(&command_args, 1, command), at, bad);
+            rows.push(row("party_command", &ks(&command_keys), &refs(&args), what));
+        }
+        for (at, what) in [
+            (2, "the user id"),
+            (5, "the messages kept"),
+            (7, "the window"),
+        ] {
+            let args = with(&chat_args, at, bad);
+            rows.push(row("chat_post", &ks(&chat_keys), &refs(&args), what));
+        }
+        rows.push(row(
+            "settle_departure",
+            &[&k(&format!("party:{pl}:departed"))],
+            &[&owner, bad],
+            "the departure time",
+        ));
+        rows.push(row(
+            "presence_join",
+            &ks(&presence_keys),
+            &["c2", entry, bad],
+            "the user id",
+        ));
+        rows.push(row(
+            "presence_leave",
+            &ks(&leave_keys),
+            &["c1", bad],
+            "the user id",
+        ));
+        rows.push(row(
+            "authenticate",
+            &[&k(&format!("auth:{hash}")), &k(&format!("user:{owner}"))],
+            &[&owner, &hash, bad],
+            "the idle time",
+        ));
+        rows.push(row(
+            "rotate_token",
+            &[
+                &k(&format!("auth:{hash}")),
+                &k(&format!("user:{owner}")),
+                &k("auth:new"),
+            ],
+            &[&owner, &hash, &"b".repeat(64), bad, &k("auth:"), "0"],
+            "the grace time",
+        ));
+        rows.push(row(
+            "delete_party",
+            &[
+                &k(&format!("video:{video}")),
+                &k(&format!("user:{owner}:videos")),
+            ],
+            &[&k("invite:"), bad, &events, frame],
+            "the id",
+        ));
+    }
+    // Ranges, words, counts, types and existence.
+    let too_far = with(&command_args, 2, "360000001");
+    let slow = with(&with(&command_args, 1, "rate"), 2, "0.1");
+    let short = with(&with(&command_args, 1, "duration"), 2, "999");
+    let odd = with(&command_args, 1, "dance");
+    let room = with(&command_args, 9, "room");
+    let spare = with(&with(&command_args, 1, "play"), 2, "5");
+    let mut fewer = command_args.to_vec();
+    fewer.pop();
+    let mut wrong_type = command_keys.to_vec();
+    wrong_type[3] = k(&format!("party:{v}:chat"));
+    let bot = with(&chat_args, 1, "bot");
+    let silent = with(&chat_args, 4, "");
+    let nobody = with(&chat_args, 2, "0");
+    rows.extend([
+        row(
+            "move_item",
+            &ks(&move_keys),
+            &[&item, "201", "200"],
+            "between 0 and 200",
+        ),
+        row(
+            "move_item",
+            &ks(&move_keys),
+            &[&item, "0"],
+            "expected 3 arguments",
+        ),
+        row(
+            "move_item",
+            &[&k(&format!("playlist:{playlist}:items"))],
+            &[&item, "0", "200"],
+            "holds a hash, not a list",
+        ),
+        row(
+            "party_command",
+            &ks(&command_keys),
+            &refs(&too_far),
+            "the position",
+        ),
+        row(
+            "party_command",
+            &ks(&command_keys),
+            &refs(&slow),
+            "the rate",
+        ),
+        row(
+            "party_command",
+            &ks(&command_keys),
+            &refs(&short),
+            "the duration",
+        ),
+        row(
+            "party_command",
+            &ks(&command_keys),
+            &refs(&odd),
+            "the command",
+        ),
+        row(
+            "party_command",
+            &ks(&command_keys),
+            &refs(&room),
+            "the party kind",
+        ),
+        row(
+            "party_command",
+            &ks(&command_keys),
+            &refs(&spare),
+            "the number of play",
+        ),
+        row(
+            "party_command",
+            &ks(&command_keys),
+            &fewer,
+            "expected 17 arguments",
+        ),
+        row(
+            "party_command",
+            &ks(&command_keys[..7]),
+            &command_args,
+            "expected 8 keys",
+        ),
+        row(
+            "party_command",
+            &ks(&wrong_type),
+            &command_args,
+            "holds a list, not a set",
+        ),
+        row("chat_post", &ks(&chat_keys), &refs(&bot), "the kind"),
+        row("chat_post", &ks(&chat_keys), &refs(&silent), "the text"),
+        row(
+            "chat_post",
+            &ks(&chat_keys),
+            &refs(&nobody),
+            "a user message needs a user id",
+        ),
+        row(
+            "hset_if_exists",
+            &[
+                &k(&format!("party:{v}:settings")),
+                &k(&format!("video:{video}")),
+            ],
+            &["", "1"],
+            "the field",
+        ),
+        row(
+            "hset_if_exists",
+            &[
+                &k(&format!("party:{v}:settings")),
+                &k(&format!("video:{video}")),
+            ],
+            &["control", ""],
+            "the value",
+        ),
+        row(
+            "hset_if_exists",
+            &[
+                &k(&format!("party:{v}:chat")),
+                &k(&format!("video:{video}")),
+            ],
+            &["control", "x"],
+            "holds a list, not a hash",
+        ),
+        row(
+            "keep_user",
+            &[&k(&format!("user:{owner}"))],
+            &[""],
+            "the auth key prefix",
+        ),
+        row(
+            "keep_user",
+            &[&k(&format!("user:{owner}"))],
+            &[],
+            "expected 1 arguments",
+        ),
+        row(
+            "presence_join",
+            &ks(&presence_keys),
+            &["", entry, &owner],
+            "the connection id",
+        ),
+        row(
+            "presence_join",
+            &ks(&presence_keys),
+            &["c2", "not json", &owner],
+            "the presence entry",
+        ),
+        row(
+            "presence_leave",
+            &ks(&leave_keys),
+            &["", &owner],
+            "the connection id",
+        ),
+        row(
+            "authenticate",
+            &[&k(&format!("auth:{hash}")), &k(&format!("user:{owner}"))],
+            &[&owner, "zz", "0"],
+            "the token hash",
+        ),
+        row(
+            "rotate_token",
+            &[
+                &k(&format!("auth:{hash}")),
+                &k(&format!("user:{owner}")),
+                &k("auth:new"),
+            ],
+            &[&owner, &hash, &hash, "60", &k("auth:"), "0"],
+            "must differ",
+        ),
+        row(
+            "delete_party",
+            &[&k(&format!("video:{video}"))],
+            &[&k("invite:"), &video.to_string(), &events, frame],
+            "expected 2 keys",
+        ),
+        row(
+            "delete_party",
+            &[
+                &k(&format!("video:{video}")),
+                &k(&format!("user:{owner}:videos")),
+            ],
+            &[&k("invite:"), &video.to_string(), &events, "not json"],
+            "the closed frame",
+        ),
+        row(
+            "rotate_invite",
+            &[&k(&format!("video:{video}")), &k("invite:fresh")],
+            &["", &k("invite:"), &events, frame, &v],
+            "the new key",
+        ),
+        row(
+            "rotate_invite",
+            &[
+                &k(&format!("video:{video}")),
+                &k(&format!(
+                    "invite:{}",
+                    f.video["invite_key"].as_str().unwrap()
+                )),
+            ],
+            &["taken", &k("invite:"), &events, frame, &v],
+            "the new invite key is taken",
+        ),
+        row(
+            "adopt_title",
+            &[&k(&format!("video:{video}"))],
+            &["auto", "", &events, frame],
+            "the reported title",
+        ),
+        row(
+            "adopt_title",
+            &[&k(&format!("video:{video}"))],
+            &["auto", "New", &events, "{"],
+            "the video frame",
+        ),
+        row(
+            "settle_departure",
+            &[&k(&format!("party:{pl}:departed"))],
+            &["0", "5"],
+            "the user id",
+        ),
+    ]);
+
+    let scripts_seen: std::collections::BTreeSet<_> = rows.iter().map(|r| r.script).collect();
+    assert_eq!(
+        scripts_seen.len(),
+        13,
+        "every script has rows: {scripts_seen:?}"
+    );
+
+    let client = redis::Client::open(f.app.settings.redis.url.as_str()).unwrap();
+    let mut pubsub = client.get_async_pubsub().await.unwrap();
+    pubsub.psubscribe(format!("{p}events:*")).await.unwrap();
+    let mut published = pubsub.into_on_message();
+    let marker = k("events:marker");
+
+    let mut conn = f.app.redis.clone();
+    for (n, r) in rows.iter().enumerate() {
+        let what = format!("row {n}: {} {:?} {:?}", r.script, r.args, r.refusal);
+        let before = f.app.snapshot().await;
+        let script = redis::Script::new(r.source);
+        let mut invocation = script.prepare_invoke();
+        for key in &r.keys {
+            invocation.key(key);
+        }
+        for arg in &r.args {
+            invocation.arg(arg);
+        }
+        let err = invocation
+            .invoke_async::<redis::Value>(&mut conn)
+            .await
+            .expect_err(&what);
+        assert_eq!(err.code(), Some(scripts::INVALID), "{what}: {err}");
+        let refusal = scripts::refusal(&err).unwrap();
+        assert!(refusal.contains(r.refusal), "{what}: {refusal}");
+        assert_unchanged(&before, &f.app.snapshot().await, &what);
+        redis::cmd("PUBLISH")
+            .arg(&marker)
+            .arg(n)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), published.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            next.get_channel_name(),
+            marker,
+            "{what}: published something"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_commands_through_the_managers_are_refused_and_change_nothing() {
+    let mut f = fixture().await;
+    let video = PartyId::Video(VideoId(f.video["id"].as_u64().unwrap()));
+    let playlist = PartyId::Playlist(PlaylistId(f.playlist["id"].as_u64().unwrap()));
+    let table = [
+        (
+            video,
+            Command::Seek { position_ms: 1e17 },
+            "a position of 10^17",
+        ),
+        (
+            video,
+            Command::Seek { position_ms: -1.0 },
+            "a negative position",
+        ),
+        (
+            video,
+            Command::Seek {
+                position_ms: f64::NAN,
+            },
+            "NaN",
+        ),
+        (
+            video,
+            Command::Seek {
+                position_ms: f64::INFINITY,
+            },
+            "infinity",
+        ),
+        (
+            video,
+            Command::Pause {
+                position_ms: Some(-5.0),
+            },
+            "a negative pause",
+        ),
+        (video, Command::Rate { rate: f64::NAN }, "a NaN rate"),
+        (video, Command::Rate { rate: 1e17 }, "a huge rate"),
+        (
+            video,
+            Command::Duration { duration_ms: 1.0 },
+            "a 1 ms duration",
+        ),
+        (
+            video,
+            Command::Duration {
+                duration_ms: f64::INFINITY,
+            },
+            "an infinite duration",
+        ),
+        (playlist, Command::Jump { item: u64::MAX }, "item u64::MAX"),
+        (playlist, Command::Jump { item: 0 }, "item 0"),
+        (
+            playlist,
+            Command::Ended { item: u64::MAX },
+            "ended u64::MAX",
+        ),
+    ];
+    for (party, command, why) in table {
+        let before = f.app.snapshot().await;
+        let result = f
+            .managers
+            .party
+            .apply(party, command, f.owner, "Owner", None)
+            .await
+            .unwrap();
+        assert!(
+            matches!(&result, CommandResult::Refused(code) if code == "bad_message"),
+            "{why}: {result:?}"
+        );
+        assert_unchanged(&before, &f.app.snapshot().await, why);
+    }
+    let unknown = f
+        .managers
+        .party
+        .apply(
+            playlist,
+            Command::Jump { item: 999_999 },
+            f.owner,
+            "Owner",
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(unknown, CommandResult::Refused(code) if code == "no_such_item"));
+
+    let list = f
+        .managers
+        .playlists
+        .get(PlaylistId(f.playlist["id"].as_u64().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    let before = f.app.snapshot().await;
+    for (item, index, why) in [
+        (f.items[0], usize::MAX, "index usize::MAX"),
+        (f.items[0], 100_000_000_000_000_000, "index 10^17"),
+        (f.items[0], 201, "just past the most items"),
+        (999_999, 0, "an unknown item"),
+        (u64::MAX, 0, "item u64::MAX"),
+    ] {
+        let err = f
+            .managers
+            .playlists
+            .move_item(&list, item, index, 200)
+            .await
+            .expect_err(why);
+        assert!(
+            matches!(
+                err,
+                PlaylistError::NoSuchPosition { .. }
+                    | PlaylistError::NoSuchItem
+                    | PlaylistError::Refused(_)
+            ),
+            "{why}: {err:?}"
+        );
+    }
+    assert!(f
+        .managers
+        .party
+        .settle_departure(playlist, u64::MAX, u64::MAX)
+        .await
+        .is_err());
+    assert!(f.managers.party.leave(playlist, "", f.owner).await.is_err());
+    assert_unchanged(&before, &f.app.snapshot().await, "moves");
+}
+
+#[tokio::test]
+async fn hostile_requests_and_messages_are_refused_and_change_nothing() {
+    let mut f = fixture().await;
+    let id = f.playlist["id"].clone();
+    let item = f.items[0];
+    let (mut viewer, _) = f.app.join(f.video["invite_key"].as_str().unwrap()).await;
+    let (mut lister, _) = f.app.join(f.playlist["invite_key"].as_str().unwrap()).await;
+    // Arrivals settle (presence, the viewer list) before the first snapshot.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let moves = [
+        (
+            r#"{"index": 100000000000000000}"#.to_owned(),
+            422,
+            "invalid_index",
+        ),
+        (format!(r#"{{"index": {U64_MAX}}}"#), 422, "invalid_index"),
+        (r#"{"index": -1}"#.to_owned(), 422, "bad_json"),
+        (r#"{"index": 1e17}"#.to_owned(), 422, "bad_json"),
+        (r#"{"index": "NaN"}"#.to_owned(), 422, "bad_json"),
+        (r#"{"index": null}"#.to_owned(), 422, "bad_json"),
+        (r#"{}"#.to_owned(), 422, "bad_json"),
+    ];
+    for (body, status, code) in moves {
+        let before = f.app.snapshot().await;
+        let res = f
+            .app
+            .client
+            .post(
+                f.app
+                    .url(&format!("/api/v1/playlists/{id}/items/{item}/move")),
+            )
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{body}");
+        let answer: Value = res.json().await.unwrap();
+        assert_eq!(answer["error"], code, "{body}");
+        assert!(!answer["message"].as_str().unwrap().is_empty(), "{body}");
+        assert_unchanged(&before, &f.app.snapshot().await, &body);
+    }
+    for path_item in ["999999", U64_MAX, "-1", "abc"] {
+        let res = f
+            .app
+            .client
+            .post(
+                f.app
+                    .url(&format!("/api/v1/playlists/{id}/items/{path_item}/move")),
+            )
+            .json(&json!({"index": 0}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{path_item}");
+    }
+
+    let messages = [
+        (
+            json!({"type": "seek", "position_ms": 1e17}),
+            "invalid_position",
+        ),
+        (
+            json!({"type": "seek", "position_ms": -1}),
+            "invalid_position",
+        ),
+        (json!({"type": "seek", "position_ms": "NaN"}), "bad_message"),
+        (
+            json!({"type": "pause", "position_ms": -5}),
+            "invalid_position",
+        ),
+        (json!({"type": "rate", "rate": 1e308}), "invalid_rate"),
+        (json!({"type": "rate", "rate": "inf"}), "bad_message"),
+        (
+            json!({"type": "media_info", "duration_ms": 1}),
+            "invalid_duration",
+        ),
+        (
+            json!({"type": "media_info", "duration_ms": 1e17}),
+            "invalid_duration",
+        ),
+        (
+            json!({"type": "media_info", "duration_ms": -90000}),
+            "invalid_duration",
+        ),
+        (
+            json!({"type": "media_info", "duration_ms": "long"}),
+            "bad_message",
+        ),
+    ];
+    for (message, code) in messages {
+        let before = f.app.snapshot().await;
+        viewer.send(message.clone()).await;
+        assert_eq!(viewer.expect("error").await["code"], code, "{message}");
+        assert_unchanged(&before, &f.app.snapshot().await, &message.to_string());
+    }
+    let playlist_messages = [
+        (json!({"type": "jump", "item_id": -1}), "bad_message"),
+        (json!({"type": "jump", "item_id": 999999}), "no_such_item"),
+        (json!({"type": "jump", "item_id": u64::MAX}), "refused"),
+        (json!({"type": "ended", "item_id": u64::MAX}), "refused"),
+        (json!({"type": "ended", "item_id": "1"}), "bad_message"),
+    ];
+    for (message, code) in playlist_messages {
+        let before = f.app.snapshot().await;
+        lister.send(message.clone()).await;
+        assert_eq!(lister.expect("error").await["code"], code, "{message}");
+        assert_unchanged(&before, &f.app.snapshot().await, &message.to_string());
+    }
+}
