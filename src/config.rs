@@ -60,6 +60,8 @@ pub struct IdentitySettings {
     pub token_grace_secs: u64,
     /// Days after their last visit a guest who owns nothing is forgotten (0: never).
     pub guest_idle_days: u64,
+    /// New guests one client address may cause per minute.
+    pub guests_per_address_per_minute: u32,
     pub secret_key_file: PathBuf,
 }
 
@@ -271,6 +273,9 @@ impl Settings {
                 "identity.guest_idle_days must be at most {} (how long the identity cookie lives)",
                 crate::identity::COOKIE_MAX_AGE_DAYS
             )));
+        }
+        if self.identity.guests_per_address_per_minute == 0 {
+            return bad("identity.guests_per_address_per_minute must be at least 1");
         }
         if self.redis.key_prefix.is_empty() {
             return bad("redis.key_prefix must not be empty");

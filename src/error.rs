@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::identity::IdentityError;
 use crate::managers::StoreError;
 
 /// Writes an error and its causes, one per line.
@@ -40,33 +41,47 @@ pub const STORE_UNAVAILABLE: &str =
 /// Seconds after which a client may retry a 503 (`Retry-After`).
 const RETRY_AFTER_SECS: &str = "2";
 
-/// The store failed while identifying the user.
+/// What a person is told when their network made too many new guests this minute.
+pub const TOO_MANY_GUESTS: &str =
+    "Too many new visitors came from your network in the last minute. Wait a minute and try again.";
+
+/// The user could not be identified: the store failed, or too many guests were made for
+/// the client's address.
 #[derive(thiserror::Error)]
-#[error("the user store is unavailable")]
-pub struct StoreFailure {
+#[error("the request could not be given an identity")]
+pub struct IdentityFailure {
     #[source]
-    pub source: StoreError,
+    pub source: IdentityError,
     /// The request was for the JSON API, so the answer is JSON too.
     pub api: bool,
 }
 
-impl std::fmt::Debug for StoreFailure {
+impl std::fmt::Debug for IdentityFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         error_chain_fmt(self, f)
     }
 }
 
-impl ResponseError for StoreFailure {
+impl ResponseError for IdentityFailure {
     fn status_code(&self) -> StatusCode {
-        StatusCode::SERVICE_UNAVAILABLE
+        match self.source {
+            IdentityError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            IdentityError::TooManyGuests => StatusCode::TOO_MANY_REQUESTS,
+        }
     }
 
     fn error_response(&self) -> HttpResponse {
-        tracing::error!(error = ?self, "request failed");
-        if self.api {
-            unavailable_json()
-        } else {
-            unavailable_page()
+        match (&self.source, self.api) {
+            (IdentityError::Store(_), true) => {
+                tracing::error!(error = ?self, "request failed");
+                unavailable_json()
+            }
+            (IdentityError::Store(_), false) => {
+                tracing::error!(error = ?self, "request failed");
+                unavailable_page()
+            }
+            (IdentityError::TooManyGuests, true) => ApiError::TooManyGuests.error_response(),
+            (IdentityError::TooManyGuests, false) => PageError::TooManyGuests.error_response(),
         }
     }
 }
@@ -86,6 +101,8 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("the store failed")]
     Store(#[from] StoreError),
+    #[error("{}", TOO_MANY_GUESTS)]
+    TooManyGuests,
 }
 
 impl ApiError {
@@ -104,6 +121,7 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Store(_) => "unavailable",
+            Self::TooManyGuests => "too_many_guests",
         }
     }
 }
@@ -114,9 +132,12 @@ impl std::fmt::Debug for ApiError {
     }
 }
 
-impl From<StoreFailure> for ApiError {
-    fn from(e: StoreFailure) -> Self {
-        Self::Store(e.source)
+impl From<IdentityFailure> for ApiError {
+    fn from(e: IdentityFailure) -> Self {
+        match e.source {
+            IdentityError::Store(e) => Self::Store(e),
+            IdentityError::TooManyGuests => Self::TooManyGuests,
+        }
     }
 }
 
@@ -129,6 +150,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyGuests => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -153,11 +175,16 @@ pub enum PageError {
     Store(#[from] StoreError),
     #[error("a page could not be rendered")]
     Render(#[from] tera::Error),
+    #[error("{}", TOO_MANY_GUESTS)]
+    TooManyGuests,
 }
 
-impl From<StoreFailure> for PageError {
-    fn from(e: StoreFailure) -> Self {
-        Self::Store(e.source)
+impl From<IdentityFailure> for PageError {
+    fn from(e: IdentityFailure) -> Self {
+        match e.source {
+            IdentityError::Store(e) => Self::Store(e),
+            IdentityError::TooManyGuests => Self::TooManyGuests,
+        }
     }
 }
 
@@ -174,11 +201,13 @@ impl ResponseError for PageError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::TooManyGuests => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         match self {
+            Self::TooManyGuests => page(self.status_code(), "Slow down", TOO_MANY_GUESTS),
             Self::NotFound => page(
                 StatusCode::NOT_FOUND,
                 "Not found",

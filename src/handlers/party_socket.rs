@@ -11,6 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use crate::domain::InviteKey;
+use crate::identity::IdentityError;
 use crate::realtime::session::{self, SessionContext};
 use crate::realtime::socket::Socket;
 use crate::startup::AppState;
@@ -64,13 +65,25 @@ pub async fn watch_socket(
         )
     };
     let presented = req.cookie(&state.settings.identity.cookie_name);
-    let identified =
-        crate::identity::identify(&state, presented.as_ref().map(|c| c.value()), false).await;
+    let address = crate::security::client_address(&req, &state.settings.server.trusted_proxies);
+    let identified = crate::identity::identify(
+        &state,
+        presented.as_ref().map(|c| c.value()),
+        false,
+        address,
+    )
+    .await;
     let (user, token) = match identified {
         Ok(found) => found,
-        Err(err) => return unavailable(err),
+        Err(IdentityError::Store(err)) => return unavailable(err),
+        Err(IdentityError::TooManyGuests) => {
+            return refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_guests",
+                crate::error::TOO_MANY_GUESTS,
+            )
+        }
     };
-    let address = crate::security::client_address(&req, &state.settings.server.trusted_proxies);
     let slot = match sessions.connections.admit(address, user.id) {
         Ok(slot) => slot,
         Err(too_many) => {

@@ -14,7 +14,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
-use crate::error::StoreFailure;
+use crate::error::IdentityFailure;
 use crate::managers::{AuthToken, StoreError, User};
 use crate::startup::AppState;
 pub use signing::Signer;
@@ -48,14 +48,26 @@ fn rotates(req: &HttpRequest) -> bool {
     req.method() == actix_web::http::Method::GET && !req.path().starts_with("/api/")
 }
 
-/// The user a presented cookie value names, or a fresh guest when it names nobody. With
-/// `rotate` the token is consumed and replaced. The second value is a token to set in a new
-/// cookie, when there is one.
+/// Why a request could not be given an identity.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("the user store failed")]
+    Store(#[from] StoreError),
+    /// `[identity] guests_per_address_per_minute` were made for this address already.
+    #[error("too many new guests from one address")]
+    TooManyGuests,
+}
+
+/// The user a presented cookie value names, or a fresh guest when it names nobody (at most
+/// `[identity] guests_per_address_per_minute` for one client address). With `rotate` the
+/// token is consumed and replaced. The second value is a token to set in a new cookie, when
+/// there is one.
 pub async fn identify(
     state: &AppState,
     presented: Option<&str>,
     rotate: bool,
-) -> Result<(User, Option<AuthToken>), StoreError> {
+    address: std::net::IpAddr,
+) -> Result<(User, Option<AuthToken>), IdentityError> {
     let users = &state.managers.users;
     let presented = presented.and_then(|value| parse_cookie(&state.signer, value));
     if let Some((id, token)) = presented {
@@ -73,6 +85,11 @@ pub async fn identify(
         if let Some(found) = found {
             return Ok(found);
         }
+    }
+    let per_minute = state.settings.identity.guests_per_address_per_minute;
+    if !users.admit_guest(address, per_minute).await? {
+        tracing::warn!("refused a new guest: too many from one address this minute");
+        return Err(IdentityError::TooManyGuests);
     }
     let (user, token) = users.create().await?;
     tracing::info!(user_id = user.id, "created a guest");
@@ -98,7 +115,7 @@ pub fn identity_cookie(
     cookie
 }
 
-async fn resolve(req: HttpRequest) -> Result<CurrentUser, StoreFailure> {
+async fn resolve(req: HttpRequest) -> Result<CurrentUser, IdentityFailure> {
     if let Some(user) = req.extensions().get::<CurrentUser>() {
         return Ok(user.clone());
     }
@@ -107,12 +124,18 @@ async fn resolve(req: HttpRequest) -> Result<CurrentUser, StoreFailure> {
         .expect("AppState is registered")
         .clone();
     let presented = req.cookie(&state.settings.identity.cookie_name);
-    let (user, new_token) = identify(&state, presented.as_ref().map(|c| c.value()), rotates(&req))
-        .await
-        .map_err(|source| StoreFailure {
-            source,
-            api: req.path().starts_with("/api/"),
-        })?;
+    let address = crate::security::client_address(&req, &state.settings.server.trusted_proxies);
+    let (user, new_token) = identify(
+        &state,
+        presented.as_ref().map(|c| c.value()),
+        rotates(&req),
+        address,
+    )
+    .await
+    .map_err(|source| IdentityFailure {
+        source,
+        api: req.path().starts_with("/api/"),
+    })?;
     if let Some(token) = new_token {
         let https = req.connection_info().scheme() == "https";
         let cookie = identity_cookie(&state, user.id, &token, https);
@@ -124,7 +147,7 @@ async fn resolve(req: HttpRequest) -> Result<CurrentUser, StoreFailure> {
 }
 
 impl FromRequest for CurrentUser {
-    type Error = StoreFailure;
+    type Error = IdentityFailure;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {

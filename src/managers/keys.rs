@@ -24,6 +24,7 @@
 //! | `party:{party}:people` | hash | while anyone watches | user id → their open connections |
 //! | `party:{party}:departed` | hash | until the party is deleted | user id → when their last connection closed (ms) |
 //! | `chatrate:{user}` | string | `chat_window_secs` | messages the user sent in the current window |
+//! | `guests_from:{address}` | string | 60 s from the first | guests made for a client address in the current minute |
 //! | channel `events:{party}` | pub/sub | — | frames for every viewer of the party, on every node |
 //!
 //! `{party}` is `video:{id}` or `playlist:{id}`.
@@ -51,6 +52,10 @@ impl Keys {
 
     pub fn user(&self, id: u64) -> String {
         format!("{}user:{id}", self.prefix)
+    }
+
+    pub fn guests_from(&self, address: &std::net::IpAddr) -> String {
+        format!("{}guests_from:{address}", self.prefix)
     }
 
     /// Prefix of the `auth:` keys; the Lua rotation script appends token hashes to it.

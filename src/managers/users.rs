@@ -103,6 +103,28 @@ impl UsersManager {
         }
     }
 
+    /// Counts a guest about to be made for a client at `address`; false once the address
+    /// has had `per_minute` in the current minute (the count starts with the first).
+    pub async fn admit_guest(
+        &self,
+        address: std::net::IpAddr,
+        per_minute: u32,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.keys.guests_from(&address);
+        let (made,): (u64,) = redis::pipe()
+            .atomic()
+            .incr(&key, 1)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(60)
+            .arg("NX")
+            .ignore()
+            .query_async(&mut conn)
+            .await?;
+        Ok(made <= u64::from(per_minute))
+    }
+
     /// Creates a guest with a fresh token.
     pub async fn create(&self) -> Result<(User, AuthToken), StoreError> {
         let mut conn = self.conn.clone();

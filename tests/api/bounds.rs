@@ -123,3 +123,42 @@ async fn connections_are_capped_per_person_and_per_address() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn new_guests_per_address_are_capped_per_minute() {
+    let app = spawn_app_with(|s| s.identity.guests_per_address_per_minute = 3).await;
+    let video = app.video().await; // the main client is the first guest
+    let key = video["invite_key"].as_str().unwrap();
+    let fresh = || reqwest::Client::new();
+    assert_eq!(
+        fresh().get(app.url("/")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        fresh()
+            .get(app.url("/api/v1/videos"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // The fourth new guest of the minute is refused, on pages, the API and the socket.
+    let page = fresh().get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 429);
+    assert!(page.text().await.unwrap().contains("Wait a minute"));
+    let api = fresh().get(app.url("/api/v1/videos")).send().await.unwrap();
+    assert_eq!(api.status(), 429);
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_guests");
+    let path = format!("/ws/watch/{key}");
+    let head = raw_request(&app, &upgrade_request(&app, &path, "")).await;
+    assert!(head.starts_with("http/1.1 429"), "{head}");
+
+    // Someone who already has an identity is not affected.
+    assert_eq!(
+        app.client.get(app.url("/")).send().await.unwrap().status(),
+        200
+    );
+}

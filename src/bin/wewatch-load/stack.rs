@@ -33,6 +33,11 @@ fn overrides(dir: &Path) -> Vec<(&'static str, &'static str, toml::Value)> {
             Integer(1_000_000),
         ),
         ("realtime", "max_connections_per_user", Integer(1_000_000)),
+        (
+            "identity",
+            "guests_per_address_per_minute",
+            Integer(1_000_000),
+        ),
         // One owner holds every party's video.
         ("library", "max_videos_per_user", Integer(1_000_000)),
         ("log", "dir", Text(dir.join("logs").display().to_string())),
