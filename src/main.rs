@@ -3,6 +3,11 @@
 use wewatch::config::Settings;
 use wewatch::startup::Application;
 
+/// jemalloc: an idle party connection's buffers cost only the pages written to, and freed
+/// memory goes back to the system (docs/performance.md, "Memory per viewer").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     let settings = match Settings::load() {

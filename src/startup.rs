@@ -216,6 +216,9 @@ fn serve(
     })
     .on_connect(move |conn, _| cut_off_after(conn, stalled_after))
     .max_connections(settings.server.max_connections_per_worker)
+    // Party sockets hand actix-ws small pieces (`realtime::socket`); with this the HTTP/1
+    // write buffer of a connection never grows past the 8 KiB it starts with.
+    .h1_write_buffer_size(realtime::socket::WRITE_BUFFER)
     // Party events are small frames that must leave at once: no Nagle batching.
     .tcp_nodelay(true)
     .disable_signals()

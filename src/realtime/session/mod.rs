@@ -114,7 +114,8 @@ pub fn spawn(
             let close = close
                 .as_ref()
                 .map(|(code, reason)| (*code, reason.as_str()));
-            socket.finish(close, LINGER).await;
+            // Boxed, like the wait for `hello`: an idle session's task holds neither.
+            Box::pin(socket.finish(close, LINGER)).await;
         }
         drop(slot);
     });
@@ -133,7 +134,7 @@ pub async fn run(
             reason: CloseReason::InviteInvalid,
             send_frame: true,
         },
-        Some(subject) => match await_hello(&ctx, &socket).await {
+        Some(subject) => match Box::pin(await_hello(&ctx, &socket)).await {
             Ok(()) => Connection::new(ctx, user, subject).serve(&socket).await,
             Err(exit) => exit,
         },

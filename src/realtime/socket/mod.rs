@@ -4,9 +4,10 @@
 //! parsed and checked by actix-http, fragments joined within `[realtime]` limits) and a
 //! [`actix_ws::Session`] whose bounded channel feeds the HTTP/1 dispatcher that writes to
 //! the client. Everything the server sends — party events, the session's replies, pongs,
-//! heartbeat pings — goes through one queue here, in order, and moves into that channel
-//! as fast as the client takes it. The hub hands a party event straight to the channel when
-//! it has room, so a viewer that keeps up never wakes its session for an event.
+//! heartbeat pings — goes through one queue here (`outbox`), in order, and moves into that
+//! channel as fast as the client takes it, paced so the dispatcher's buffers stay small. The
+//! hub hands a party event over itself when the queue is empty, so a viewer that keeps up
+//! never wakes its session for an event.
 //!
 //! The queue is bounded by `[realtime] max_queued_bytes`. Party events that would grow it
 //! past the bound are dropped and the session resyncs from the stored state; anything else
@@ -14,19 +15,22 @@
 //! with 1008. A connection that takes nothing for `client_timeout_secs` is dropped by the
 //! heartbeat.
 
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::cell::{Cell, RefCell, RefMut};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, Message, ProtocolError};
-use bytes::Bytes;
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, ProtocolError};
 use bytestring::ByteString;
-use futures_util::{Sink, Stream};
+use futures_util::Stream;
 
+mod outbox;
+
+pub use outbox::WRITE_BUFFER;
+
+use self::outbox::{Out, Outbox};
 use super::close_watch::{BadCloseReason, CloseWatch};
 use super::limits::TokenBucket;
 use crate::config::RealtimeSettings;
@@ -89,12 +93,9 @@ pub struct Socket {
     /// The client's messages other than playback commands (pings among them), against
     /// `[realtime] messages_per_second` and `message_burst`.
     messages: RefCell<TokenBucket>,
-    sink: RefCell<actix_ws::Session>,
     stream: RefCell<AggregatedMessageStream>,
-    /// Messages the channel had no room for yet, in order.
-    outbox: RefCell<VecDeque<Message>>,
-    /// What `outbox` holds, counted by [`cost`].
-    queued: Cell<usize>,
+    /// What waits to be handed to actix-ws, in order.
+    outbox: RefCell<Outbox>,
     /// Party events held back until the session has sent `welcome`.
     held: RefCell<Option<Vec<ByteString>>>,
     held_bytes: Cell<usize>,
@@ -146,10 +147,8 @@ impl Socket {
                 settings.messages_per_second,
                 settings.message_burst,
             )),
-            sink: RefCell::new(sink),
             stream: RefCell::new(stream),
-            outbox: RefCell::new(VecDeque::new()),
-            queued: Cell::new(0),
+            outbox: RefCell::new(Outbox::new(sink)),
             held: RefCell::new(Some(Vec::new())),
             held_bytes: Cell::new(0),
             signal: Cell::new(None),
@@ -169,11 +168,11 @@ impl Socket {
     /// Queues one of the session's own messages. Past the queue's bound the connection is
     /// ended (1008) instead. False when the connection is broken or being ended.
     pub fn send(&self, text: impl Into<ByteString>) -> bool {
-        self.push_own(Message::Text(text.into()))
+        self.push_own(Out::Text(text.into()))
     }
 
     /// Delivers a party event: held back before `welcome`; when the queue would grow past
-    /// its bound, the queued messages are dropped and the session resyncs.
+    /// its bound, the queued events are dropped and the session resyncs.
     pub fn deliver(&self, text: &ByteString) {
         if let Some(held) = self.held.borrow_mut().as_mut() {
             if self.held_bytes.get() + text.len() > self.max_queued {
@@ -189,21 +188,15 @@ impl Socket {
         if self.broken.get() {
             return;
         }
-        let mut message = Message::Text(text.clone());
-        if self.outbox.borrow().is_empty() {
-            match self.hand_over(message) {
-                Ok(()) => return,
-                Err(refused) => message = refused,
-            }
-        }
-        let len = cost(&message);
-        if self.queued.get() + len > self.max_queued {
-            self.outbox.borrow_mut().clear();
-            self.queued.set(0);
+        let out = Out::Text(text.clone());
+        let mut outbox = self.outbox.borrow_mut();
+        if outbox.queued() + out.cost() > self.max_queued {
+            outbox.clear();
+            drop(outbox);
             self.raise(Signal::Resync);
             return;
         }
-        self.enqueue(message, len);
+        self.push(outbox, out);
     }
 
     /// Sends the events held back since the connection joined its party.
@@ -218,9 +211,9 @@ impl Socket {
     /// The heartbeat's ping, unless messages are still waiting (then the client is already
     /// being written to, and its silence is judged by what it takes).
     pub fn ping(&self) {
-        if self.outbox.borrow().is_empty() && !self.broken.get() {
-            // A full channel means the client is already being written to.
-            let _ = self.hand_over(Message::Ping(Bytes::new()));
+        let outbox = self.outbox.borrow_mut();
+        if outbox.is_empty() && !self.broken.get() {
+            self.push(outbox, Out::Ping);
         }
     }
 
@@ -239,7 +232,7 @@ impl Socket {
 
     /// How long queued messages have waited without the client taking any.
     pub fn stalled_for(&self, now: Instant) -> Duration {
-        if self.queued.get() == 0 && self.outbox.borrow().is_empty() {
+        if self.outbox.borrow().is_empty() {
             Duration::ZERO
         } else {
             now.saturating_duration_since(self.last_progress.get())
@@ -249,11 +242,6 @@ impl Socket {
     /// Takes a token for one of the client's messages; false beyond its rate.
     pub fn allow_message(&self) -> bool {
         self.messages.borrow_mut().try_take()
-    }
-
-    /// Payload bytes waiting in the queue.
-    pub fn queued_bytes(&self) -> usize {
-        self.queued.get()
     }
 
     /// The next message or signal. Moves queued messages into the channel as it takes
@@ -284,7 +272,7 @@ impl Socket {
                 AggregatedMessage::Ping(payload) => {
                     // A ping counts against the message rate (beyond it, it goes
                     // unanswered), and its pong is bounded like any reply.
-                    if self.allow_message() && !self.push_own(Message::Pong(payload)) {
+                    if self.allow_message() && !self.push_own(Out::Pong(payload)) {
                         return Poll::Ready(Next::Gone);
                     }
                     if let Some(signal) = self.signal.take() {
@@ -328,9 +316,7 @@ impl Socket {
                     code: code.into(),
                     description: (!reason.is_empty()).then(|| reason.to_owned()),
                 };
-                let close = Message::Close(Some(reason));
-                let len = cost(&close);
-                self.enqueue(close, len);
+                self.outbox.borrow_mut().push(Out::Close(reason));
             }
         }
         if !self.broken.get() {
@@ -352,52 +338,42 @@ impl Socket {
     }
 
     /// Queues a message of the session's own; past the bound the connection is ended.
-    fn push_own(&self, mut message: Message) -> bool {
+    fn push_own(&self, out: Out) -> bool {
         if self.broken.get() {
             return false;
         }
-        if self.outbox.borrow().is_empty() {
-            match self.hand_over(message) {
-                Ok(()) => return !self.broken.get(),
-                Err(refused) => message = refused,
-            }
-        }
-        let len = cost(&message);
-        if self.queued.get() + len > self.max_queued {
-            self.outbox.borrow_mut().clear();
-            self.queued.set(0);
+        let mut outbox = self.outbox.borrow_mut();
+        if outbox.queued() + out.cost() > self.max_queued {
+            outbox.clear();
+            drop(outbox);
             self.broken.set(true);
             self.backlogged.set(true);
             self.raise(Signal::Backlog);
             return false;
         }
-        self.enqueue(message, len);
-        true
+        self.push(outbox, out);
+        !self.broken.get()
     }
 
-    /// Puts a message straight into the channel if it has room now, else gives it back;
-    /// the session is woken when room frees up after a refusal. A message for a broken
-    /// connection is taken and dropped.
-    fn hand_over(&self, message: Message) -> Result<(), Message> {
+    /// Queues a message and hands over what it can at once, on behalf of the session (whose
+    /// waker is told when the channel or the credit frees up).
+    fn push(&self, mut outbox: RefMut<'_, Outbox>, out: Out) {
+        if outbox.is_empty() {
+            self.last_progress.set(Instant::now());
+        }
+        outbox.push(out);
         let Some(waker) = self.waker.borrow().clone() else {
-            return Err(message);
+            // The session has not run yet; it hands the queue over when it does.
+            return;
         };
         let mut cx = Context::from_waker(&waker);
-        let mut sink = self.sink.borrow_mut();
-        match Pin::new(&mut *sink).poll_ready(&mut cx) {
-            Poll::Ready(Ok(())) => {
-                if Pin::new(&mut *sink).start_send(message).is_err() {
-                    self.break_off();
-                } else {
-                    self.last_progress.set(Instant::now());
-                }
-                Ok(())
-            }
-            Poll::Ready(Err(_)) => {
+        match outbox.poll_flush(&mut cx) {
+            Ok(true) => self.last_progress.set(Instant::now()),
+            Ok(false) => {}
+            Err(()) => {
+                drop(outbox);
                 self.break_off();
-                Ok(())
             }
-            Poll::Pending => Err(message),
         }
     }
 
@@ -406,48 +382,23 @@ impl Socket {
         self.wake();
     }
 
-    fn enqueue(&self, message: Message, len: usize) {
-        let mut outbox = self.outbox.borrow_mut();
-        if outbox.is_empty() {
-            self.last_progress.set(Instant::now());
-        }
-        self.queued.set(self.queued.get() + len);
-        outbox.push_back(message);
-        drop(outbox);
-        // The session moves the queue into the channel as room frees up.
-        self.wake();
-    }
-
-    /// Moves queued messages into the channel while it has room (the task is woken when
-    /// it has more). Err when the connection is gone.
+    /// Hands queued messages over as the channel and the credit allow (the task is woken
+    /// when they allow more). Err when the connection is gone.
     fn poll_flush(&self, cx: &mut Context<'_>) -> Result<(), ()> {
         if self.broken.get() {
             return Err(());
         }
-        let mut outbox = self.outbox.borrow_mut();
-        let mut sink = self.sink.borrow_mut();
-        while !outbox.is_empty() {
-            match Pin::new(&mut *sink).poll_ready(cx) {
-                Poll::Ready(Ok(())) => {
-                    let message = outbox.pop_front().expect("checked above");
-                    self.queued.set(self.queued.get() - cost(&message));
-                    self.last_progress.set(Instant::now());
-                    if Pin::new(&mut *sink).start_send(message).is_err() {
-                        self.broken.set(true);
-                        return Err(());
-                    }
-                }
-                Poll::Ready(Err(_)) => {
-                    self.broken.set(true);
-                    return Err(());
-                }
-                Poll::Pending => return Ok(()),
+        match self.outbox.borrow_mut().poll_flush(cx) {
+            Ok(true) => {
+                self.last_progress.set(Instant::now());
+                Ok(())
+            }
+            Ok(false) => Ok(()),
+            Err(()) => {
+                self.broken.set(true);
+                Err(())
             }
         }
-        if outbox.capacity() > 4 {
-            *outbox = VecDeque::new();
-        }
-        Ok(())
     }
 }
 
@@ -487,16 +438,4 @@ fn is_utf8_error(err: &std::io::Error) -> bool {
     err.get_ref().is_some_and(|inner| {
         inner.is::<std::str::Utf8Error>() || inner.to_string().contains("utf-8")
     })
-}
-
-/// What a queued message counts against the bound: its payload and a frame's overhead, so
-/// a flood of empty pongs fills the queue too.
-fn cost(message: &Message) -> usize {
-    const FRAME_OVERHEAD: usize = 16;
-    FRAME_OVERHEAD
-        + match message {
-            Message::Text(text) => text.len(),
-            Message::Binary(bytes) | Message::Ping(bytes) | Message::Pong(bytes) => bytes.len(),
-            Message::Close(_) | Message::Continuation(_) | Message::Nop => 0,
-        }
 }
