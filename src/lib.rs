@@ -6,6 +6,7 @@
 //! # Layout
 //! - [`config`]: settings from `server.toml` plus environment overrides.
 //! - [`startup`]: [`startup::Application`] binds, wires shared state, owns the route table.
+//! - [`state`]: [`state::AppState`], what every HTTP handler shares (each field says why).
 //! - [`telemetry`]: logging, and a request log that never records secrets.
 //! - [`error`]: errors that become HTTP responses (JSON for the API, HTML for pages).
 //! - [`security`]: the Origin check and the security headers.
@@ -29,5 +30,6 @@ pub mod realtime;
 pub mod secret;
 pub mod security;
 pub mod startup;
+pub mod state;
 pub mod sync;
 pub mod telemetry;

@@ -10,7 +10,7 @@ use crate::domain::{PageNumber, PlaylistId, VideoId, VideoTitle};
 use crate::error::ApiError;
 use crate::identity::CurrentUser;
 use crate::managers::{Playlist, PlaylistError, PlaylistItem};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 pub struct PlaylistBody {

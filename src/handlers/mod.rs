@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::managers::User;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The route table.
 pub fn configure(cfg: &mut web::ServiceConfig) {

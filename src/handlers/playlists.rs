@@ -13,7 +13,7 @@ use crate::domain::{PlaylistId, VideoId, VideoTitle};
 use crate::error::PageError;
 use crate::identity::CurrentUser;
 use crate::managers::{Playlist, User};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct CreateForm {

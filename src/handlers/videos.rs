@@ -13,7 +13,7 @@ use crate::domain::{MediaSource, VideoId, VideoTitle};
 use crate::error::PageError;
 use crate::identity::CurrentUser;
 use crate::managers::{User, Video};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct AddForm {

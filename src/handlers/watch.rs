@@ -10,7 +10,7 @@ use crate::error::PageError;
 use crate::identity::CurrentUser;
 use crate::managers::{PartyId, StoreError};
 use crate::realtime::session::Subject;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What an invite key opens, if anything (a stale key that still resolves is refused).
 pub async fn subject_of(state: &AppState, key: &InviteKey) -> Result<Option<Subject>, StoreError> {
