@@ -11,8 +11,12 @@
 //! - [`error`]: errors that become HTTP responses (JSON for the API, HTML for pages).
 //! - [`security`]: the Origin check and the security headers.
 //! - [`identity`]: anonymous users by signed cookie, token rotation, CSRF tokens.
-//! - [`domain`]: validated values — media URLs, names, titles, ids, invite keys.
-//! - [`managers`]: all Redis access, through one bounded connection (`managers/store.rs`) whose
+//! - [`domain`]: values with no I/O — media URLs, names, titles, ids, invite keys; and the
+//!   party's values the managers store and the protocol sends (party ids and subjects,
+//!   presence, permissions, chat messages, videos, playlists, the notices every viewer of a
+//!   party receives). It imports nothing else of the crate.
+//! - [`managers`]: all Redis access, returning domain values (they never import `realtime`,
+//!   `handlers` or `startup`), through one bounded connection (`managers/store.rs`) whose
 //!   health anyone can watch (`managers/health.rs`); every key is documented in
 //!   `managers/keys.rs`.
 //! - [`handlers`]: thin HTTP handlers — pages, the JSON API, health.

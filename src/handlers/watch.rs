@@ -6,10 +6,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{page_context, render};
 use crate::domain::InviteKey;
+use crate::domain::{PartyId, Subject};
 use crate::error::PageError;
 use crate::identity::CurrentUser;
-use crate::managers::{PartyId, StoreError};
-use crate::realtime::session::Subject;
+use crate::managers::StoreError;
 use crate::state::AppState;
 
 /// What an invite key opens, if anything (a stale key that still resolves is refused).

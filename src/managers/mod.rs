@@ -18,19 +18,16 @@ pub mod store;
 mod users;
 mod videos;
 
-pub use chat::{clean_chat_text, ChatKind, ChatManager, ChatMessage, ChatTextError, Posted};
+pub use chat::{ChatManager, Posted};
 pub use clock::ServerClock;
 pub use health::{StoreHealth, StoreStatus};
 pub use invites::InvitesManager;
 pub use keys::Keys;
-pub use party::{
-    Announcement, Arrival, CommandResult, ControlMode, Departure, PartyId, PartyManager,
-    Permissions, PresenceEntry, ViewerStatus, ViewerSummary,
-};
-pub use playlists::{Playlist, PlaylistError, PlaylistItem, PlaylistView, PlaylistsManager};
+pub use party::{Announcement, Arrival, CommandResult, Departure, PartyManager};
+pub use playlists::{PlaylistError, PlaylistsManager};
 pub use store::StoreConnection;
 pub use users::{AuthToken, User, UsersManager};
-pub use videos::{LibraryPage, Video, VideosManager};
+pub use videos::{LibraryPage, VideosManager};
 
 /// A failure of the store, as opposed to a refusal of the request.
 #[derive(Debug, thiserror::Error)]

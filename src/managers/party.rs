@@ -9,153 +9,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use redis::AsyncCommands;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{Keys, StoreConnection, StoreError};
 use crate::config::SyncSettings;
-use crate::domain::{PlaylistId, UserId, VideoId};
-use crate::realtime::protocol::ServerMessage;
+use crate::domain::{
+    summarise, ControlMode, PartyId, PartyNotice, Permissions, PresenceEntry, UserId, ViewerSummary,
+};
 use crate::sync::{Command, PlaybackState};
-
-/// Which group of viewers watches together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PartyId {
-    Video(VideoId),
-    Playlist(PlaylistId),
-}
-
-impl PartyId {
-    pub fn parse(text: &str) -> Option<Self> {
-        if let Some(id) = text.strip_prefix("video:") {
-            return VideoId::parse(id).map(Self::Video);
-        }
-        PlaylistId::parse(text.strip_prefix("playlist:")?).map(Self::Playlist)
-    }
-
-    /// The hash that owns the party (the video or the playlist).
-    pub fn root_key(&self, keys: &Keys) -> String {
-        match self {
-            Self::Video(id) => keys.video(id.0),
-            Self::Playlist(id) => keys.playlist(id.0),
-        }
-    }
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Video(_) => "video",
-            Self::Playlist(_) => "playlist",
-        }
-    }
-}
-
-impl std::fmt::Display for PartyId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Video(id) => write!(f, "video:{id}"),
-            Self::Playlist(id) => write!(f, "playlist:{id}"),
-        }
-    }
-}
-
-/// What a viewer's player is doing, as the viewer list shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ViewerStatus {
-    Watching,
-    /// Playing, but further from the timeline than the page's sync band.
-    OutOfSync,
-    /// Waiting for data; the party holds for them (when it waits for everyone).
-    Buffering,
-    /// Buffered longer than the wait limit; the party went on without them.
-    LeftBehind,
-}
-
-/// One connection's presence record.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PresenceEntry {
-    pub user_id: UserId,
-    pub name: String,
-    /// The node serving the connection.
-    pub node: String,
-    /// `Watching` or `Buffering`, as the player reports.
-    pub status: ViewerStatus,
-    /// Whether the page reports being within its sync band.
-    #[serde(default = "yes")]
-    pub in_sync: bool,
-    /// Buffered past the wait limit: the party no longer waits for this connection.
-    #[serde(default)]
-    pub left_behind: bool,
-    /// When the connection joined (server ms).
-    pub since: u64,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl PresenceEntry {
-    /// What the viewer list shows for this connection.
-    pub fn shown_status(&self) -> ViewerStatus {
-        match (self.status, self.left_behind, self.in_sync) {
-            (ViewerStatus::Buffering, true, _) => ViewerStatus::LeftBehind,
-            (ViewerStatus::Buffering, false, _) => ViewerStatus::Buffering,
-            (_, _, false) => ViewerStatus::OutOfSync,
-            _ => ViewerStatus::Watching,
-        }
-    }
-
-    /// Whether the party should wait for this connection.
-    pub fn holds_party(&self) -> bool {
-        self.status == ViewerStatus::Buffering && !self.left_behind
-    }
-}
-
-/// One person in the viewer list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ViewerSummary {
-    pub user_id: UserId,
-    pub name: String,
-    pub connections: usize,
-    pub status: ViewerStatus,
-}
-
-/// Who may control playback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ControlMode {
-    /// Every viewer (the default).
-    Everyone,
-    /// The owner and the viewers they promoted.
-    Promoted,
-}
-
-impl ControlMode {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Everyone => "everyone",
-            Self::Promoted => "promoted",
-        }
-    }
-}
-
-/// A party's control settings, as every viewer sees them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Permissions {
-    pub mode: ControlMode,
-    pub owner_id: UserId,
-    /// Viewers the owner promoted (they keep it when the mode changes back and forth).
-    pub controllers: Vec<UserId>,
-    /// Whether the party holds while a viewer buffers.
-    pub wait_for_everyone: bool,
-}
-
-impl Permissions {
-    pub fn can_control(&self, user: UserId) -> bool {
-        self.mode == ControlMode::Everyone
-            || user == self.owner_id
-            || self.controllers.contains(&user)
-    }
-}
 
 /// The result of a command.
 #[derive(Debug, Clone)]
@@ -229,12 +90,12 @@ impl PartyManager {
                 self.keys.playlist_items(id.0),
                 self.keys.playlist_order(id.0),
             ),
-            PartyId::Video(_) => (party.root_key(&self.keys), party.root_key(&self.keys)),
+            PartyId::Video(_) => (self.keys.party_root(party), self.keys.party_root(party)),
         };
         let result: Result<(i64, String), redis::RedisError> = self
             .command
             .key(self.keys.party_state(&p))
-            .key(party.root_key(&self.keys))
+            .key(self.keys.party_root(party))
             .key(self.keys.party_settings(&p))
             .key(self.keys.party_controllers(&p))
             .key(items)
@@ -358,7 +219,7 @@ impl PartyManager {
             Option<String>,
             Vec<UserId>,
         ) = redis::pipe()
-            .hget(party.root_key(&self.keys), "owner")
+            .hget(self.keys.party_root(party), "owner")
             .hget(self.keys.party_settings(&p), "control")
             .hget(self.keys.party_settings(&p), "wait")
             .smembers(self.keys.party_controllers(&p))
@@ -423,7 +284,7 @@ impl PartyManager {
 
     async fn publish_permissions(&self, party: PartyId) -> Result<(), StoreError> {
         if let Some(permissions) = self.permissions(party).await? {
-            self.publish(party, &ServerMessage::Permissions { permissions }.to_json())
+            self.publish(party, &PartyNotice::Permissions { permissions }.to_json())
                 .await?;
         }
         Ok(())
@@ -441,7 +302,7 @@ impl PartyManager {
         let written: i64 = self
             .hset_live
             .key(key)
-            .key(party.root_key(&self.keys))
+            .key(self.keys.party_root(party))
             .arg(field)
             .arg(value)
             .invoke_async(&mut conn)
@@ -462,7 +323,7 @@ impl PartyManager {
         let (connections, returning, people): (i64, i64, usize) = self
             .presence_join
             .key(self.keys.party_conns(&p))
-            .key(party.root_key(&self.keys))
+            .key(self.keys.party_root(party))
             .key(self.keys.party_people(&p))
             .key(self.keys.party_departed(&p))
             .arg(conn_id)
@@ -511,7 +372,7 @@ impl PartyManager {
             .key(self.keys.party_conns(&p))
             .key(self.keys.party_people(&p))
             .key(self.keys.party_departed(&p))
-            .key(party.root_key(&self.keys))
+            .key(self.keys.party_root(party))
             .arg(conn_id)
             .arg(user)
             .invoke_async(&mut conn)
@@ -579,7 +440,7 @@ impl PartyManager {
         let entries = self.connections(party).await?;
         let connections = entries.len();
         let (viewers, people) = self.list_of(entries, limit).await?;
-        self.publish(party, &ServerMessage::Viewers { viewers, people }.to_json())
+        self.publish(party, &PartyNotice::Viewers { viewers, people }.to_json())
             .await?;
         Ok(connections)
     }
@@ -634,34 +495,6 @@ pub struct Departure {
     pub recorded_at: Option<u64>,
 }
 
-/// Groups connection entries (sorted by arrival) into one summary per person.
-pub fn summarise(entries: &[PresenceEntry]) -> Vec<ViewerSummary> {
-    let mut people: Vec<ViewerSummary> = Vec::new();
-    let mut index: HashMap<UserId, usize> = HashMap::with_capacity(entries.len());
-    for entry in entries {
-        match index.get(&entry.user_id) {
-            Some(&at) => {
-                let person = &mut people[at];
-                person.connections += 1;
-                // The newest connection carries the current name.
-                person.name = entry.name.clone();
-                // The most worrying status of any of the person's connections shows.
-                person.status = person.status.max(entry.shown_status());
-            }
-            None => {
-                index.insert(entry.user_id, people.len());
-                people.push(ViewerSummary {
-                    user_id: entry.user_id,
-                    name: entry.name.clone(),
-                    connections: 1,
-                    status: entry.shown_status(),
-                });
-            }
-        }
-    }
-    people
-}
-
 fn parse_state_frame(frame: &str) -> Result<PlaybackState, StoreError> {
     #[derive(Deserialize)]
     struct Frame {
@@ -670,76 +503,4 @@ fn parse_state_frame(frame: &str) -> Result<PlaybackState, StoreError> {
     serde_json::from_str::<Frame>(frame)
         .map(|f| f.state)
         .map_err(|e| StoreError::Corrupt(format!("state frame: {e}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(user_id: u64, since: u64, status: ViewerStatus) -> PresenceEntry {
-        PresenceEntry {
-            user_id,
-            name: format!("U{user_id}"),
-            node: "n".into(),
-            status,
-            in_sync: true,
-            left_behind: false,
-            since,
-        }
-    }
-
-    #[test]
-    fn a_person_with_several_connections_counts_once() {
-        let people = summarise(&[
-            entry(1, 1, ViewerStatus::Watching),
-            entry(2, 2, ViewerStatus::Watching),
-            entry(1, 3, ViewerStatus::Buffering),
-        ]);
-        assert_eq!(people.len(), 2);
-        assert_eq!(people[0].user_id, 1);
-        assert_eq!(people[0].connections, 2);
-        assert_eq!(people[0].status, ViewerStatus::Buffering);
-        assert_eq!(people[1].connections, 1);
-    }
-
-    #[test]
-    fn the_list_shows_left_behind_buffering_and_out_of_sync_viewers() {
-        let mut e = entry(1, 1, ViewerStatus::Watching);
-        assert_eq!(e.shown_status(), ViewerStatus::Watching);
-        e.in_sync = false;
-        assert_eq!(e.shown_status(), ViewerStatus::OutOfSync);
-        e.status = ViewerStatus::Buffering;
-        assert_eq!(e.shown_status(), ViewerStatus::Buffering);
-        assert!(e.holds_party());
-        e.left_behind = true;
-        assert_eq!(e.shown_status(), ViewerStatus::LeftBehind);
-        assert!(!e.holds_party());
-    }
-
-    #[test]
-    fn party_ids_round_trip() {
-        for id in [
-            PartyId::Video(VideoId(12)),
-            PartyId::Playlist(PlaylistId(3)),
-        ] {
-            assert_eq!(PartyId::parse(&id.to_string()), Some(id));
-        }
-        assert_eq!(PartyId::parse("video:x"), None);
-        assert_eq!(PartyId::parse("room:1"), None);
-    }
-
-    #[test]
-    fn the_owner_and_promoted_viewers_may_control_in_promoted_mode() {
-        let mut p = Permissions {
-            mode: ControlMode::Everyone,
-            owner_id: 1,
-            controllers: vec![3],
-            wait_for_everyone: true,
-        };
-        assert!(p.can_control(2));
-        p.mode = ControlMode::Promoted;
-        assert!(p.can_control(1));
-        assert!(p.can_control(3));
-        assert!(!p.can_control(2));
-    }
 }

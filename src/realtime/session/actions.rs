@@ -2,11 +2,9 @@
 
 use crate::realtime::socket::Socket;
 
-use super::{internal, send, Connection, Exit, Subject};
-use crate::domain::{DisplayName, VideoTitle};
-use crate::managers::{
-    clean_chat_text, Announcement, CommandResult, ControlMode, Posted, ViewerStatus,
-};
+use super::{internal, send, Connection, Exit};
+use crate::domain::{clean_chat_text, ControlMode, DisplayName, Subject, VideoTitle, ViewerStatus};
+use crate::managers::{Announcement, CommandResult, Posted};
 use crate::realtime::protocol::{ClientMessage, ServerMessage};
 use crate::sync::{Command, PlaybackState};
 

@@ -27,11 +27,8 @@ use super::protocol::{ClientMessage, CloseReason, ParseError, ServerMessage, PRO
 use super::socket::{Next, Signal, Socket};
 use super::Hub;
 use crate::config::{ChatSettings, RealtimeSettings};
-use crate::domain::UserId;
-use crate::managers::{
-    Managers, PartyId, Playlist, PresenceEntry, StoreError, User, Video, ViewerStatus,
-    ViewerSummary,
-};
+use crate::domain::{PartyId, PresenceEntry, Subject, ViewerStatus, ViewerSummary};
+use crate::managers::{Managers, StoreError, User};
 
 /// How long a closing connection may take to send what is queued and its close frame.
 const LINGER: Duration = Duration::from_secs(2);
@@ -52,36 +49,6 @@ pub struct SessionContext {
     pub wait_limit: Duration,
     /// Gathers viewer-list changes of this node.
     pub roster: Arc<super::roster::Roster>,
-}
-
-/// What a party plays: one video, or a playlist.
-#[derive(Debug, Clone)]
-pub enum Subject {
-    Video(Video),
-    Playlist(Playlist),
-}
-
-impl Subject {
-    pub fn party(&self) -> PartyId {
-        match self {
-            Self::Video(v) => v.party(),
-            Self::Playlist(p) => p.party(),
-        }
-    }
-
-    pub fn owner(&self) -> UserId {
-        match self {
-            Self::Video(v) => v.owner,
-            Self::Playlist(p) => p.owner,
-        }
-    }
-
-    fn deleted(&self) -> CloseReason {
-        match self {
-            Self::Video(_) => CloseReason::VideoDeleted,
-            Self::Playlist(_) => CloseReason::PlaylistDeleted,
-        }
-    }
 }
 
 /// How a session ended.
@@ -385,7 +352,7 @@ impl Connection {
         };
         let (viewers, people) = self.viewer_list().await?;
         send(socket, &ServerMessage::State { state })?;
-        send(socket, &ServerMessage::Viewers { viewers, people })
+        send(socket, &ServerMessage::viewers(viewers, people))
     }
 
     async fn on_text(&mut self, socket: &Socket, text: &str) -> Result<(), Exit> {
