@@ -10,7 +10,7 @@ mod pages;
 mod party_socket;
 mod playlists;
 mod videos;
-pub(crate) mod watch;
+mod watch;
 
 use actix_web::{error, web, HttpRequest, HttpResponse};
 use serde::Serialize;

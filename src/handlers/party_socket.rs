@@ -100,7 +100,7 @@ pub async fn watch_socket(
         }
     };
     let subject = match InviteKey::parse(&path) {
-        Some(key) => match super::watch::subject_of(&state, &key).await {
+        Some(key) => match state.managers.open_invite(&key).await {
             Ok(subject) => subject,
             Err(err) => return unavailable(err),
         },

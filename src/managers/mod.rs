@@ -18,6 +18,8 @@ pub mod store;
 mod users;
 mod videos;
 
+use crate::domain::{InviteKey, PartyId, Subject};
+
 pub use chat::{ChatManager, Posted};
 pub use clock::ServerClock;
 pub use health::{StoreHealth, StoreStatus};
@@ -93,6 +95,26 @@ impl Managers {
             conn,
             ping_timeout: std::time::Duration::from_millis(settings.redis.ping_timeout_ms),
         }
+    }
+
+    /// What an invite key opens: the video or playlist whose current key it is. A stale key
+    /// that still resolves (mid-rotation) opens nothing.
+    pub async fn open_invite(&self, key: &InviteKey) -> Result<Option<Subject>, StoreError> {
+        Ok(match self.invites.resolve(key).await? {
+            Some(PartyId::Video(id)) => self
+                .videos
+                .get(id)
+                .await?
+                .filter(|v| &v.invite_key == key)
+                .map(Subject::Video),
+            Some(PartyId::Playlist(id)) => self
+                .playlists
+                .get(id)
+                .await?
+                .filter(|p| &p.invite_key == key)
+                .map(Subject::Playlist),
+            None => None,
+        })
     }
 
     /// Whether Redis answers a PING within `[redis] ping_timeout_ms`.
