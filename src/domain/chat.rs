@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::UserId;
+use super::{ErrorCode, UserId};
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,10 +42,10 @@ pub enum ChatTextError {
 }
 
 impl ChatTextError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Empty => "chat_empty",
-            Self::TooLong(_) => "chat_too_long",
+            Self::Empty => ErrorCode::ChatEmpty,
+            Self::TooLong(_) => ErrorCode::ChatTooLong,
         }
     }
 }

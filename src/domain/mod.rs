@@ -12,8 +12,10 @@
 //! - `permissions`: who may control playback.
 //! - `chat`: chat messages and the cleaning of their text.
 //! - `notice`: the changes published to every viewer, and why a connection is closed.
+//! - `error_code`: [`ErrorCode`], every code an `error` frame can carry.
 
 mod chat;
+mod error_code;
 mod ids;
 mod library;
 mod media;
@@ -25,6 +27,7 @@ mod presence;
 mod text;
 
 pub use chat::{clean_chat_text, ChatKind, ChatMessage, ChatTextError};
+pub use error_code::ErrorCode;
 pub use ids::{InviteKey, PlaylistId, UserId, VideoId};
 pub use library::{Playlist, PlaylistItem, PlaylistView, Video, VideoInfo};
 pub use media::{

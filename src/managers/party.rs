@@ -14,7 +14,8 @@ use serde::Deserialize;
 use super::{Keys, StoreConnection, StoreError};
 use crate::config::SyncSettings;
 use crate::domain::{
-    summarise, ControlMode, PartyId, PartyNotice, Permissions, PresenceEntry, UserId, ViewerSummary,
+    summarise, ControlMode, ErrorCode, PartyId, PartyNotice, Permissions, PresenceEntry, UserId,
+    ViewerSummary,
 };
 use crate::sync::{Command, PlaybackState};
 
@@ -27,8 +28,8 @@ pub enum CommandResult {
         state: PlaybackState,
         frame: String,
     },
-    /// Refused with a protocol error code; nothing changed.
-    Refused(String),
+    /// Refused, for this reason; nothing changed.
+    Refused(ErrorCode),
     /// The party no longer exists.
     Gone,
 }
@@ -132,12 +133,12 @@ impl PartyManager {
                 // The commands are parsed before they get here: a refusal means one slipped
                 // through, so it is logged, and the viewer is told, as for any bad message.
                 tracing::warn!(error = %err, party = %party, command = name, "command refused by the script");
-                return Ok(CommandResult::Refused("bad_message".into()));
+                return Ok(CommandResult::Refused(ErrorCode::BadMessage));
             }
             Err(err) => return Err(err.into()),
         };
         if changed < 0 {
-            return Ok(CommandResult::Refused(frame));
+            return Ok(CommandResult::Refused(ErrorCode::of_refusal(&frame)));
         }
         let state = parse_state_frame(&frame)?;
         Ok(CommandResult::Applied {

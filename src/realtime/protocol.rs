@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{ChatMessage, ControlMode, Permissions, PlaylistView, UserId, ViewerSummary};
-pub use crate::domain::{CloseReason, PartyNotice, VideoInfo};
+pub use crate::domain::{CloseReason, ErrorCode, PartyNotice, VideoInfo};
 use crate::sync::PlaybackState;
 
 /// The protocol version this server speaks.
@@ -185,7 +185,7 @@ pub enum ServerMessage {
         message: ChatMessage,
     },
     Error {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     /// Whether the server reaches its store. While it does not, the connection stays open,
@@ -201,7 +201,7 @@ pub enum ServerMessage {
 }
 
 impl ServerMessage {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Error {
             code,
             message: message.into(),

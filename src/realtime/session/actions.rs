@@ -3,22 +3,27 @@
 use crate::realtime::socket::Socket;
 
 use super::{internal, send, Connection, Exit};
-use crate::domain::{clean_chat_text, ControlMode, DisplayName, Subject, VideoTitle, ViewerStatus};
+use crate::domain::{
+    clean_chat_text, ControlMode, DisplayName, ErrorCode, Subject, VideoTitle, ViewerStatus,
+};
 use crate::managers::{Announcement, CommandResult, Posted};
 use crate::realtime::protocol::{ClientMessage, ServerMessage};
 use crate::sync::{Command, PlaybackState};
 
-/// The words a person reads when a command is refused.
-fn refusal_message(code: &str) -> &'static str {
-    match code {
-        "forbidden" => "Only the host and the viewers they promote can control playback.",
-        "empty_playlist" => "This playlist is empty. Add something to it first.",
-        "last_item" => "This is the last item of the playlist.",
-        "no_such_item" => "That item is not in the playlist.",
-        "not_a_playlist" => "This party plays a single video.",
-        "invalid_position" => "That position lies beyond the end of the media.",
-        _ => "The command was refused.",
-    }
+/// What the viewer hears when the store refuses a command: the refusals a person can cause
+/// keep their code, with words they understand; any other (a malformed command that slipped
+/// through) is `refused`.
+fn refusal(code: ErrorCode) -> (ErrorCode, &'static str) {
+    let words = match code {
+        ErrorCode::Forbidden => "Only the host and the viewers they promote can control playback.",
+        ErrorCode::EmptyPlaylist => "This playlist is empty. Add something to it first.",
+        ErrorCode::LastItem => "This is the last item of the playlist.",
+        ErrorCode::NoSuchItem => "That item is not in the playlist.",
+        ErrorCode::NotAPlaylist => "This party plays a single video.",
+        ErrorCode::InvalidPosition => "That position lies beyond the end of the media.",
+        _ => return (ErrorCode::Refused, "The command was refused."),
+    };
+    (code, words)
 }
 
 impl Connection {
@@ -35,14 +40,14 @@ impl Connection {
         if !allowed {
             return send(
                 socket,
-                &ServerMessage::error("rate_limited", "too many messages; wait a moment"),
+                &ServerMessage::error(ErrorCode::RateLimited, "too many messages; wait a moment"),
             );
         }
         let command = match message {
             ClientMessage::Hello { .. } => {
                 return send(
                     socket,
-                    &ServerMessage::error("bad_message", "hello was already received"),
+                    &ServerMessage::error(ErrorCode::BadMessage, "hello was already received"),
                 )
             }
             ClientMessage::Ping { id } => {
@@ -120,16 +125,8 @@ impl Connection {
                 }
             }
             Ok(CommandResult::Refused(code)) => {
-                let code = match code.as_str() {
-                    "forbidden" => "forbidden",
-                    "empty_playlist" => "empty_playlist",
-                    "last_item" => "last_item",
-                    "no_such_item" => "no_such_item",
-                    "not_a_playlist" => "not_a_playlist",
-                    "invalid_position" => "invalid_position",
-                    _ => "refused",
-                };
-                send(socket, &ServerMessage::error(code, refusal_message(code)))
+                let (code, words) = refusal(code);
+                send(socket, &ServerMessage::error(code, words))
             }
             Ok(CommandResult::Gone) => Err(Exit::Close {
                 reason: self.subject.deleted(),
@@ -306,7 +303,10 @@ impl Connection {
             Ok(Posted::RateLimited(wait)) => {
                 let message =
                     format!("You are sending messages quickly. Wait {wait} s, then try again.");
-                send(socket, &ServerMessage::error("chat_rate_limited", message))
+                send(
+                    socket,
+                    &ServerMessage::error(ErrorCode::ChatRateLimited, message),
+                )
             }
             Ok(Posted::Gone) => Err(Exit::Close {
                 reason: self.subject.deleted(),
@@ -316,7 +316,10 @@ impl Connection {
                 tracing::error!(error = ?err, "chat failed");
                 send(
                     socket,
-                    &ServerMessage::error("internal", "the message could not be sent; try again"),
+                    &ServerMessage::error(
+                        ErrorCode::Internal,
+                        "the message could not be sent; try again",
+                    ),
                 )
             }
         }
@@ -328,7 +331,7 @@ impl Connection {
             Err(err) => {
                 return send(
                     socket,
-                    &ServerMessage::error("invalid_name", err.to_string()),
+                    &ServerMessage::error(ErrorCode::InvalidName, err.to_string()),
                 )
             }
         };
@@ -356,7 +359,7 @@ impl Connection {
         send(
             socket,
             &ServerMessage::error(
-                "not_owner",
+                ErrorCode::NotOwner,
                 "Only the host can change who may control playback.",
             ),
         )?;
@@ -420,7 +423,10 @@ impl Connection {
             Ok(CommandResult::Applied { .. }) => {}
             Ok(CommandResult::Refused(code)) => {
                 let message = format!("the duration report was refused ({code})");
-                return send(socket, &ServerMessage::error("invalid_duration", message));
+                return send(
+                    socket,
+                    &ServerMessage::error(ErrorCode::InvalidDuration, message),
+                );
             }
             Ok(CommandResult::Gone) => {
                 return Err(Exit::Close {

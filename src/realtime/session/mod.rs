@@ -27,7 +27,7 @@ use super::protocol::{ClientMessage, CloseReason, ParseError, ServerMessage, PRO
 use super::socket::{Next, Signal, Socket};
 use super::Hub;
 use crate::config::{ChatSettings, RealtimeSettings};
-use crate::domain::{PartyId, PresenceEntry, Subject, ViewerStatus, ViewerSummary};
+use crate::domain::{ErrorCode, PartyId, PresenceEntry, Subject, ViewerStatus, ViewerSummary};
 use crate::managers::{Managers, StoreError, User};
 
 /// How long a closing connection may take to send what is queued and its close frame.
@@ -137,7 +137,7 @@ fn send(socket: &Socket, message: &ServerMessage) -> Result<(), Exit> {
 async fn await_hello(ctx: &SessionContext, socket: &Socket) -> Result<(), Exit> {
     let deadline = tokio::time::sleep(Duration::from_secs(ctx.settings.hello_timeout_secs));
     tokio::pin!(deadline);
-    let refuse = ServerMessage::error("hello_required", "send hello first");
+    let refuse = ServerMessage::error(ErrorCode::HelloRequired, "send hello first");
     loop {
         let next = tokio::select! {
             _ = &mut deadline => return Err(Exit::Close { reason: CloseReason::HelloTimeout, send_frame: true }),
@@ -152,7 +152,7 @@ async fn await_hello(ctx: &SessionContext, socket: &Socket) -> Result<(), Exit> 
                     let speaks = format!("this server speaks protocol {PROTOCOL_VERSION}");
                     send(
                         socket,
-                        &ServerMessage::error("protocol_unsupported", speaks),
+                        &ServerMessage::error(ErrorCode::ProtocolUnsupported, speaks),
                     )?;
                     return Err(Exit::Close {
                         reason: CloseReason::ProtocolUnsupported,
@@ -273,7 +273,7 @@ impl Connection {
                 Wake::Next(Next::Text(text)) => Box::pin(self.on_text(socket, &text)).await,
                 Wake::Next(Next::Binary) if socket.allow_message() => send(
                     socket,
-                    &ServerMessage::error("binary_not_supported", "send JSON text frames"),
+                    &ServerMessage::error(ErrorCode::BinaryNotSupported, "send JSON text frames"),
                 ),
                 Wake::Next(Next::Binary) => Ok(()),
                 Wake::Next(Next::Signal(Signal::Resync)) => Box::pin(self.resync(socket)).await,
@@ -288,7 +288,7 @@ impl Connection {
                 // The request was not carried out; the viewer hears why and stays.
                 Err(Exit::Store) => {
                     let refusal = ServerMessage::error(
-                        "store_unavailable",
+                        ErrorCode::StoreUnavailable,
                         "The server cannot reach its store right now, so nothing changed. \
                          Try again in a moment.",
                     );
@@ -359,16 +359,19 @@ impl Connection {
         let limit = self.ctx.settings.max_frame_bytes;
         if text.len() > limit {
             let message = format!("frames may be at most {limit} bytes");
-            return send(socket, &ServerMessage::error("frame_too_large", message));
+            return send(
+                socket,
+                &ServerMessage::error(ErrorCode::FrameTooLarge, message),
+            );
         }
         match ClientMessage::parse(text) {
             Ok(message) => self.on_message(socket, message).await,
             Err(ParseError::UnknownType) => send(
                 socket,
-                &ServerMessage::error("unknown_type", "unknown message type"),
+                &ServerMessage::error(ErrorCode::UnknownType, "unknown message type"),
             ),
             Err(ParseError::BadMessage(why)) => {
-                send(socket, &ServerMessage::error("bad_message", why))
+                send(socket, &ServerMessage::error(ErrorCode::BadMessage, why))
             }
         }
     }
