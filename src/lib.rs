@@ -18,10 +18,11 @@
 //! - [`managers`]: all Redis access, returning domain values (they never import `realtime`,
 //!   `handlers` or `startup`), through one bounded connection (`managers/store.rs`) whose
 //!   health anyone can watch (`managers/health.rs`); every key is documented in
-//!   `managers/keys.rs`.
+//!   `managers/keys.rs`; a party's playback, permissions and presence in `managers/party/`.
 //! - [`handlers`]: thin HTTP handlers — pages, the JSON API, health.
 //! - [`realtime`]: the party WebSocket (its upgrade, frames and sockets), per-worker party
-//!   groups, the Redis event subscriber, one session per connection.
+//!   groups, the Redis event subscriber, one session per connection (`realtime/session/`,
+//!   one file per concern: playback, waiting, chat, control, arrivals).
 //! - [`sync`]: the playback timeline as pure code.
 
 pub mod config;

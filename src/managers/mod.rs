@@ -1,5 +1,7 @@
 //! All Redis access. Handlers and realtime sessions call these managers; no other module
-//! builds a key or sends a Redis command.
+//! builds a key or sends a Redis command. Managers take and return domain values
+//! (`crate::domain`) and publish [`PartyNotice`](crate::domain::PartyNotice)s; they never
+//! import `realtime`, `handlers` or `startup`.
 //!
 //! Each manager holds a clone of the one [`StoreConnection`] built at start (it multiplexes,
 //! reconnects by itself and bounds every call in time; see `store.rs`), and [`StoreHealth`]

@@ -6,11 +6,19 @@
 //! so an idle session holds only what it must remember. On every exit it removes its
 //! presence, tells the party, and leaves the group.
 //!
-//! - `actions`: what each client message does.
+//! - `actions`: the rate limits, then each client message to its concern:
+//! - `playback`: commands, their system lines and refusals, a player's reports;
+//! - `waiting`: buffering, readiness and sync status, and waiting for everyone;
+//! - `chat`: chat messages and display names;
+//! - `control`: who may control (the owner's changes).
 //! - `arrivals`: joining and leaving, with the chat's "joined"/"left" lines.
 
 mod actions;
 mod arrivals;
+mod chat;
+mod control;
+mod playback;
+mod waiting;
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
