@@ -6,17 +6,23 @@
 //! # Layout
 //! - [`config`]: settings from `server.toml` plus environment overrides.
 //! - [`startup`]: [`startup::Application`] binds, wires shared state, owns the route table.
+//! - [`state`]: [`state::AppState`], what every HTTP handler shares (each field says why).
 //! - [`telemetry`]: logging, and a request log that never records secrets.
 //! - [`error`]: errors that become HTTP responses (JSON for the API, HTML for pages).
 //! - [`security`]: the Origin check and the security headers.
 //! - [`identity`]: anonymous users by signed cookie, token rotation, CSRF tokens.
-//! - [`domain`]: validated values — media URLs, names, titles, ids, invite keys.
-//! - [`managers`]: all Redis access, through one bounded connection (`managers/store.rs`) whose
+//! - [`domain`]: values with no I/O — media URLs, names, titles, ids, invite keys; and the
+//!   party's values the managers store and the protocol sends (party ids and subjects,
+//!   presence, permissions, chat messages, videos, playlists, the notices every viewer of a
+//!   party receives). It imports nothing else of the crate.
+//! - [`managers`]: all Redis access, returning domain values (they never import `realtime`,
+//!   `handlers` or `startup`), through one bounded connection (`managers/store.rs`) whose
 //!   health anyone can watch (`managers/health.rs`); every key is documented in
-//!   `managers/keys.rs`.
+//!   `managers/keys.rs`; a party's playback, permissions and presence in `managers/party/`.
 //! - [`handlers`]: thin HTTP handlers — pages, the JSON API, health.
 //! - [`realtime`]: the party WebSocket (its upgrade, frames and sockets), per-worker party
-//!   groups, the Redis event subscriber, one session per connection.
+//!   groups, the Redis event subscriber, one session per connection (`realtime/session/`,
+//!   one file per concern: playback, waiting, chat, control, arrivals).
 //! - [`sync`]: the playback timeline as pure code.
 
 pub mod config;
@@ -29,5 +35,6 @@ pub mod realtime;
 pub mod secret;
 pub mod security;
 pub mod startup;
+pub mod state;
 pub mod sync;
 pub mod telemetry;

@@ -15,30 +15,14 @@ use tera::Tera;
 
 use crate::config::Settings;
 use crate::handlers;
-use crate::identity::{self, Signer};
+use crate::identity::{self, Identities, IdentityPolicy, Signer};
 use crate::managers::Managers;
 use crate::realtime::session::SessionContext;
 use crate::realtime::{self, Hub};
+use crate::state::AppState;
 
 /// How often the node re-measures its offset to the Redis clock.
 const CLOCK_CALIBRATION_INTERVAL: Duration = Duration::from_secs(30);
-
-/// State shared by every handler and session of this process.
-pub struct AppState {
-    /// All Redis access, around one multiplexed connection.
-    pub managers: Managers,
-    /// This node's party groups.
-    pub hub: Arc<Hub>,
-    /// Sends changed viewer lists, gathered.
-    pub roster: Arc<realtime::roster::Roster>,
-    /// Page templates, compiled once at start.
-    pub tera: Tera,
-    /// Signs cookies and CSRF tokens.
-    pub signer: Signer,
-    pub settings: Arc<Settings>,
-    /// Random id of this process, recorded in presence.
-    pub node_id: Arc<str>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -135,24 +119,28 @@ impl Application {
             hub: hub.clone(),
             settings: settings.realtime.clone(),
             chat: settings.chat.clone(),
-            node_id: node_id.clone(),
+            node_id,
             max_title_chars: settings.library.max_title_chars,
             wait_limit: Duration::from_secs(settings.sync.wait_limit_secs),
-            roster: roster.clone(),
+            roster,
+        });
+        let signer = Signer::new(settings.secret().clone());
+        let identities = web::Data::new(Identities {
+            signer: signer.clone(),
+            users: managers.users.clone(),
+            policy: IdentityPolicy::from_settings(&settings),
         });
         let state = web::Data::new(AppState {
             managers,
-            hub: hub.clone(),
-            roster,
             tera,
-            signer: Signer::new(settings.secret().clone()),
-            node_id,
+            signer,
             settings: settings.clone(),
         });
-        let server = serve(listener, state, sessions).map_err(|source| StartupError::Bind {
-            address: format!("port {port}"),
-            source,
-        })?;
+        let server =
+            serve(listener, state, identities, sessions).map_err(|source| StartupError::Bind {
+                address: format!("port {port}"),
+                source,
+            })?;
         Ok(Self { port, server, hub })
     }
 
@@ -189,6 +177,7 @@ impl Application {
 fn serve(
     listener: TcpListener,
     state: web::Data<AppState>,
+    identities: web::Data<Identities>,
     sessions: Arc<SessionContext>,
 ) -> std::io::Result<Server> {
     let settings = state.settings.clone();
@@ -198,6 +187,7 @@ fn serve(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(identities.clone())
             .app_data(sessions.clone())
             .app_data(
                 web::FormConfig::default()

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 use super::library::{self, AddError, ItemError, ItemSource};
 use super::watch_url;
 use crate::domain::{PageNumber, PlaylistId, VideoId, VideoTitle};
+use crate::domain::{Playlist, PlaylistItem};
 use crate::error::ApiError;
 use crate::identity::CurrentUser;
-use crate::managers::{Playlist, PlaylistError, PlaylistItem};
-use crate::startup::AppState;
+use crate::managers::PlaylistError;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 pub struct PlaylistBody {

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use super::library::{self, AddError};
 use super::watch_url;
+use crate::domain::Video;
 use crate::domain::{MediaKind, PageNumber, VideoId, VideoTitle};
 use crate::error::ApiError;
 use crate::identity::CurrentUser;
-use crate::managers::Video;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Refuses cross-site writes before any handler runs.
 pub async fn guard(

@@ -14,7 +14,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Largest form body when the settings are not at hand (they always are in the app).
 const FALLBACK_LIMIT_BYTES: usize = 16 * 1024;

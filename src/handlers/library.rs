@@ -1,8 +1,9 @@
 //! Adding a video, shared by the form and the JSON API: parse, check the user's limit, store.
 
 use crate::config::LibrarySettings;
+use crate::domain::Video;
 use crate::domain::{MediaSource, MediaUrlError, TextError, UserId, VideoTitle};
-use crate::managers::{StoreError, Video, VideosManager};
+use crate::managers::{StoreError, VideosManager};
 
 /// Why a video could not be added.
 #[derive(Debug, thiserror::Error)]
@@ -88,9 +89,9 @@ pub async fn add_item(
     managers: &crate::managers::Managers,
     limits: &LibrarySettings,
     owner: UserId,
-    playlist: &crate::managers::Playlist,
+    playlist: &crate::domain::Playlist,
     source: ItemSource<'_>,
-) -> Result<crate::managers::PlaylistItem, ItemError> {
+) -> Result<crate::domain::PlaylistItem, ItemError> {
     let (media, title) = match source {
         ItemSource::Video(id) => {
             let video = managers
@@ -126,7 +127,7 @@ pub async fn add_item(
 /// Removes an item; a party playing it moves on to the item that followed.
 pub async fn remove_item(
     managers: &crate::managers::Managers,
-    playlist: &crate::managers::Playlist,
+    playlist: &crate::domain::Playlist,
     item: u64,
 ) -> Result<(), ItemError> {
     let following = managers.playlists.remove_item(playlist, item).await?;

@@ -10,14 +10,14 @@ mod pages;
 mod party_socket;
 mod playlists;
 mod videos;
-pub(crate) mod watch;
+mod watch;
 
 use actix_web::{error, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::managers::User;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The route table.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -10,7 +10,7 @@ use crate::domain::{DisplayName, PageNumber, SAMPLES};
 use crate::error::PageError;
 use crate::identity::CurrentUser;
 use crate::managers::User;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct HomeQuery {

@@ -11,10 +11,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use crate::domain::InviteKey;
-use crate::identity::IdentityError;
+use crate::identity::{Identities, IdentityError};
 use crate::realtime::session::{self, SessionContext};
 use crate::realtime::socket::Socket;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn refusal(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({ "error": code, "message": message }))
@@ -24,6 +24,7 @@ pub async fn watch_socket(
     req: HttpRequest,
     body: web::Payload,
     state: web::Data<AppState>,
+    identities: web::Data<Identities>,
     sessions: web::Data<SessionContext>,
     path: web::Path<String>,
 ) -> HttpResponse {
@@ -64,10 +65,13 @@ pub async fn watch_socket(
             "the server cannot reach its store; try again shortly",
         )
     };
-    let presented = req.cookie(&state.settings.identity.cookie_name);
-    let address = crate::security::client_address(&req, &state.settings.server.trusted_proxies);
+    let policy = &identities.policy;
+    let presented = req.cookie(&policy.cookie_name);
+    let address = crate::security::client_address(&req, &policy.trusted_proxies);
     let identified = crate::identity::identify(
-        &state,
+        &identities.signer,
+        &identities.users,
+        policy,
         presented.as_ref().map(|c| c.value()),
         false,
         address,
@@ -96,7 +100,7 @@ pub async fn watch_socket(
         }
     };
     let subject = match InviteKey::parse(&path) {
-        Some(key) => match super::watch::subject_of(&state, &key).await {
+        Some(key) => match state.managers.open_invite(&key).await {
             Ok(subject) => subject,
             Err(err) => return unavailable(err),
         },
@@ -108,7 +112,8 @@ pub async fn watch_socket(
     };
     if let Some(token) = token {
         let https = req.connection_info().scheme() == "https";
-        let cookie = crate::identity::identity_cookie(&state, user.id, &token, https);
+        let cookie =
+            crate::identity::identity_cookie(&identities.signer, policy, user.id, &token, https);
         if let Err(err) = response.add_cookie(&cookie) {
             tracing::error!(error = %err, "cannot set the identity cookie on the upgrade");
         }

@@ -9,11 +9,12 @@ use super::form::Form;
 use super::library::{self, ItemError, ItemSource};
 use super::pages::{render_home, HomeForms};
 use super::{check_form, page_context, render, see_other, watch_url, CsrfForm};
+use crate::domain::Playlist;
 use crate::domain::{PlaylistId, VideoId, VideoTitle};
 use crate::error::PageError;
 use crate::identity::CurrentUser;
-use crate::managers::{Playlist, User};
-use crate::startup::AppState;
+use crate::managers::User;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct CreateForm {

@@ -1,36 +1,15 @@
-//! The watch page and its WebSocket, both reached by invite key, for a video's party or a
-//! playlist's.
+//! The watch page, reached by invite key, for a video's party or a playlist's. It and the
+//! party WebSocket (`party_socket`) open the key the same way, through
+//! `Managers::open_invite`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{page_context, render};
-use crate::domain::InviteKey;
+use crate::domain::{InviteKey, Subject};
 use crate::error::PageError;
 use crate::identity::CurrentUser;
-use crate::managers::{PartyId, StoreError};
-use crate::realtime::session::Subject;
-use crate::startup::AppState;
-
-/// What an invite key opens, if anything (a stale key that still resolves is refused).
-pub async fn subject_of(state: &AppState, key: &InviteKey) -> Result<Option<Subject>, StoreError> {
-    let managers = &state.managers;
-    Ok(match managers.invites.resolve(key).await? {
-        Some(PartyId::Video(id)) => managers
-            .videos
-            .get(id)
-            .await?
-            .filter(|v| &v.invite_key == key)
-            .map(Subject::Video),
-        Some(PartyId::Playlist(id)) => managers
-            .playlists
-            .get(id)
-            .await?
-            .filter(|p| &p.invite_key == key)
-            .map(Subject::Playlist),
-        None => None,
-    })
-}
+use crate::state::AppState;
 
 pub async fn watch_page(
     req: HttpRequest,
@@ -39,7 +18,11 @@ pub async fn watch_page(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let key = InviteKey::parse(&path).ok_or(PageError::NotFound)?;
-    let subject = subject_of(&state, &key).await?.ok_or(PageError::NotFound)?;
+    let subject = state
+        .managers
+        .open_invite(&key)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let mut ctx = page_context(&state, &user.0);
     match &subject {
         Subject::Video(video) => {

@@ -4,6 +4,11 @@
 //! but the API) the token is consumed and replaced; elsewhere (and on the party WebSocket,
 //! which [`identify`] serves directly) it is only checked. A missing, tampered, expired or unknown cookie silently yields a fresh user.
 //! The new cookie is attached to the response by [`attach_cookie`].
+//!
+//! This module takes what it needs — the [`Signer`], the [`UsersManager`] and an
+//! [`IdentityPolicy`] of the few settings it reads — never the application's whole state;
+//! the extractor finds them in the [`Identities`] app data that `startup` registers. It must
+//! not import `startup`, `handlers` or `realtime`.
 
 pub mod signing;
 
@@ -14,15 +19,51 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
+use crate::config::Settings;
 use crate::error::IdentityFailure;
-use crate::managers::{AuthToken, StoreError, User};
-use crate::startup::AppState;
+use crate::managers::{AuthToken, StoreError, User, UsersManager};
 pub use signing::Signer;
 
 /// Purpose label of the identity cookie's signature.
 const COOKIE_PURPOSE: &str = "identity";
 /// How long the browser keeps the cookie (400 days, the most browsers honour).
 pub const COOKIE_MAX_AGE_DAYS: i64 = 400;
+
+/// The few settings identifying a request reads (from `[identity]` and `[server]`).
+#[derive(Debug, Clone)]
+pub struct IdentityPolicy {
+    /// `[identity] cookie_name`: the cookie that carries the identity.
+    pub cookie_name: String,
+    /// `[server] secure_cookies`: mark the cookie `Secure` even when the request came over
+    /// plain http (behind a TLS-terminating proxy).
+    pub secure_cookies: bool,
+    /// `[identity] guests_per_address_per_minute`: most new guests one address may cause.
+    pub guests_per_address_per_minute: u32,
+    /// `[server] trusted_proxies`: whose `X-Forwarded-For` names the client address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl IdentityPolicy {
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            cookie_name: settings.identity.cookie_name.clone(),
+            secure_cookies: settings.server.secure_cookies,
+            guests_per_address_per_minute: settings.identity.guests_per_address_per_minute,
+            trusted_proxies: settings.server.trusted_proxies.clone(),
+        }
+    }
+}
+
+/// What the [`CurrentUser`] extractor needs, registered once as app data by `startup` and
+/// shared by every worker.
+pub struct Identities {
+    /// Signs and verifies the identity cookie.
+    pub signer: Signer,
+    /// Where users and their tokens are kept.
+    pub users: UsersManager,
+    /// The settings identification reads.
+    pub policy: IdentityPolicy,
+}
 
 /// The user behind the request.
 #[derive(Debug, Clone)]
@@ -63,13 +104,14 @@ pub enum IdentityError {
 /// token is consumed and replaced. The second value is a token to set in a new cookie, when
 /// there is one.
 pub async fn identify(
-    state: &AppState,
+    signer: &Signer,
+    users: &UsersManager,
+    policy: &IdentityPolicy,
     presented: Option<&str>,
     rotate: bool,
     address: std::net::IpAddr,
 ) -> Result<(User, Option<AuthToken>), IdentityError> {
-    let users = &state.managers.users;
-    let presented = presented.and_then(|value| parse_cookie(&state.signer, value));
+    let presented = presented.and_then(|value| parse_cookie(signer, value));
     if let Some((id, token)) = presented {
         let found = if rotate {
             users
@@ -86,7 +128,7 @@ pub async fn identify(
             return Ok(found);
         }
     }
-    let per_minute = state.settings.identity.guests_per_address_per_minute;
+    let per_minute = policy.guests_per_address_per_minute;
     if !users.admit_guest(address, per_minute).await? {
         tracing::warn!("refused a new guest: too many from one address this minute");
         return Err(IdentityError::TooManyGuests);
@@ -98,19 +140,20 @@ pub async fn identify(
 
 /// The identity cookie carrying a user's token.
 pub fn identity_cookie(
-    state: &AppState,
+    signer: &Signer,
+    policy: &IdentityPolicy,
     user: u64,
     token: &AuthToken,
     https: bool,
 ) -> Cookie<'static> {
     let mut cookie = Cookie::new(
-        state.settings.identity.cookie_name.clone(),
-        cookie_value(&state.signer, user, token),
+        policy.cookie_name.clone(),
+        cookie_value(signer, user, token),
     );
     cookie.set_http_only(true);
     cookie.set_same_site(SameSite::Lax);
     cookie.set_path("/");
-    cookie.set_secure(state.settings.server.secure_cookies || https);
+    cookie.set_secure(policy.secure_cookies || https);
     cookie.set_max_age(actix_web::cookie::time::Duration::days(COOKIE_MAX_AGE_DAYS));
     cookie
 }
@@ -119,14 +162,17 @@ async fn resolve(req: HttpRequest) -> Result<CurrentUser, IdentityFailure> {
     if let Some(user) = req.extensions().get::<CurrentUser>() {
         return Ok(user.clone());
     }
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .expect("AppState is registered")
+    // expect: `startup` registers the identities before any route.
+    let ids = req
+        .app_data::<web::Data<Identities>>()
+        .expect("Identities are registered")
         .clone();
-    let presented = req.cookie(&state.settings.identity.cookie_name);
-    let address = crate::security::client_address(&req, &state.settings.server.trusted_proxies);
+    let presented = req.cookie(&ids.policy.cookie_name);
+    let address = crate::security::client_address(&req, &ids.policy.trusted_proxies);
     let (user, new_token) = identify(
-        &state,
+        &ids.signer,
+        &ids.users,
+        &ids.policy,
         presented.as_ref().map(|c| c.value()),
         rotates(&req),
         address,
@@ -138,7 +184,7 @@ async fn resolve(req: HttpRequest) -> Result<CurrentUser, IdentityFailure> {
     })?;
     if let Some(token) = new_token {
         let https = req.connection_info().scheme() == "https";
-        let cookie = identity_cookie(&state, user.id, &token, https);
+        let cookie = identity_cookie(&ids.signer, &ids.policy, user.id, &token, https);
         req.extensions_mut().insert(PendingCookie(cookie));
     }
     let current = CurrentUser(user);

@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use redis::AsyncCommands;
 
-use super::{Keys, PartyId, StoreConnection, StoreError};
-use crate::domain::InviteKey;
-use crate::realtime::protocol::{CloseReason, ServerMessage};
+use super::{Keys, StoreConnection, StoreError};
+use crate::domain::{CloseReason, InviteKey, PartyId, PartyNotice};
 
 #[derive(Clone)]
 pub struct InvitesManager {
@@ -41,12 +40,12 @@ impl InvitesManager {
         let p = party.to_string();
         let done: Option<i64> = self
             .rotate
-            .key(party.root_key(&self.keys))
+            .key(self.keys.party_root(party))
             .key(self.keys.invite(key.as_str()))
             .arg(key.as_str())
             .arg(self.keys.invite(""))
             .arg(self.keys.events(&p))
-            .arg(ServerMessage::closed(CloseReason::InviteRotated).to_json())
+            .arg(PartyNotice::closed(CloseReason::InviteRotated).to_json())
             .arg(&p)
             .invoke_async(&mut conn)
             .await?;
@@ -68,7 +67,7 @@ impl InvitesManager {
             PartyId::Video(id) => id.0,
             PartyId::Playlist(id) => id.0,
         };
-        let mut invocation = self.delete.key(party.root_key(&self.keys));
+        let mut invocation = self.delete.key(self.keys.party_root(party));
         invocation.key(index);
         for key in self.keys.party_keys(&p).into_iter().chain(extra) {
             invocation.key(key);
@@ -77,7 +76,7 @@ impl InvitesManager {
             .arg(self.keys.invite(""))
             .arg(id)
             .arg(self.keys.events(&p))
-            .arg(ServerMessage::closed(reason).to_json())
+            .arg(PartyNotice::closed(reason).to_json())
             .invoke_async(&mut conn)
             .await?;
         Ok(done.is_some())

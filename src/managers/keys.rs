@@ -29,6 +29,8 @@
 //!
 //! `{party}` is `video:{id}` or `playlist:{id}`.
 
+use crate::domain::PartyId;
+
 /// Builds keys under one prefix.
 #[derive(Debug, Clone)]
 pub struct Keys {
@@ -97,6 +99,14 @@ impl Keys {
 
     pub fn user_playlists(&self, user: u64) -> String {
         format!("{}user:{user}:playlists", self.prefix)
+    }
+
+    /// The hash that owns a party: its video or its playlist.
+    pub fn party_root(&self, party: PartyId) -> String {
+        match party {
+            PartyId::Video(id) => self.video(id.0),
+            PartyId::Playlist(id) => self.playlist(id.0),
+        }
     }
 
     pub fn party_settings(&self, party: &str) -> String {

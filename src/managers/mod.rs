@@ -1,5 +1,7 @@
 //! All Redis access. Handlers and realtime sessions call these managers; no other module
-//! builds a key or sends a Redis command.
+//! builds a key or sends a Redis command. Managers take and return domain values
+//! (`crate::domain`) and publish [`PartyNotice`](crate::domain::PartyNotice)s; they never
+//! import `realtime`, `handlers` or `startup`.
 //!
 //! Each manager holds a clone of the one [`StoreConnection`] built at start (it multiplexes,
 //! reconnects by itself and bounds every call in time; see `store.rs`), and [`StoreHealth`]
@@ -18,19 +20,18 @@ pub mod store;
 mod users;
 mod videos;
 
-pub use chat::{clean_chat_text, ChatKind, ChatManager, ChatMessage, ChatTextError, Posted};
+use crate::domain::{InviteKey, PartyId, Subject};
+
+pub use chat::{ChatManager, Posted};
 pub use clock::ServerClock;
 pub use health::{StoreHealth, StoreStatus};
 pub use invites::InvitesManager;
 pub use keys::Keys;
-pub use party::{
-    Announcement, Arrival, CommandResult, ControlMode, Departure, PartyId, PartyManager,
-    Permissions, PresenceEntry, ViewerStatus, ViewerSummary,
-};
-pub use playlists::{Playlist, PlaylistError, PlaylistItem, PlaylistView, PlaylistsManager};
+pub use party::{Announcement, Arrival, CommandResult, Departure, PartyManager};
+pub use playlists::{PlaylistError, PlaylistsManager};
 pub use store::StoreConnection;
 pub use users::{AuthToken, User, UsersManager};
-pub use videos::{LibraryPage, Video, VideosManager};
+pub use videos::{LibraryPage, VideosManager};
 
 /// A failure of the store, as opposed to a refusal of the request.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +97,26 @@ impl Managers {
             conn,
             ping_timeout: std::time::Duration::from_millis(settings.redis.ping_timeout_ms),
         }
+    }
+
+    /// What an invite key opens: the video or playlist whose current key it is. A stale key
+    /// that still resolves (mid-rotation) opens nothing.
+    pub async fn open_invite(&self, key: &InviteKey) -> Result<Option<Subject>, StoreError> {
+        Ok(match self.invites.resolve(key).await? {
+            Some(PartyId::Video(id)) => self
+                .videos
+                .get(id)
+                .await?
+                .filter(|v| &v.invite_key == key)
+                .map(Subject::Video),
+            Some(PartyId::Playlist(id)) => self
+                .playlists
+                .get(id)
+                .await?
+                .filter(|p| &p.invite_key == key)
+                .map(Subject::Playlist),
+            None => None,
+        })
     }
 
     /// Whether Redis answers a PING within `[redis] ping_timeout_ms`.

@@ -7,49 +7,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use redis::AsyncCommands;
-use serde::{Deserialize, Serialize};
 
-use super::{now_ms, InvitesManager, Keys, PartyId, StoreConnection, StoreError};
-use crate::domain::{InviteKey, MediaKind, MediaSource, PlaylistId, UserId, VideoTitle};
-use crate::realtime::protocol::{CloseReason, ServerMessage};
+use super::{now_ms, InvitesManager, Keys, StoreConnection, StoreError};
+use crate::domain::{
+    CloseReason, InviteKey, MediaSource, PartyNotice, Playlist, PlaylistId, PlaylistItem,
+    PlaylistView, UserId, VideoTitle,
+};
 
 /// The largest item id the store hands out (ids are counted by Lua, exact up to 2^53 − 1):
 /// a larger one names no item.
 const MAX_ITEM_ID: u64 = (1 << 53) - 1;
-
-/// A playlist.
-#[derive(Debug, Clone)]
-pub struct Playlist {
-    pub id: PlaylistId,
-    pub owner: UserId,
-    pub title: String,
-    pub invite_key: InviteKey,
-    pub created_ms: u64,
-}
-
-impl Playlist {
-    pub fn party(&self) -> PartyId {
-        PartyId::Playlist(self.id)
-    }
-}
-
-/// One entry of a playlist.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlaylistItem {
-    pub id: u64,
-    pub kind: MediaKind,
-    pub source: String,
-    pub title: String,
-    pub start_ms: u64,
-}
-
-/// A playlist with its items in order, as viewers see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlaylistView {
-    pub id: u64,
-    pub title: String,
-    pub items: Vec<PlaylistItem>,
-}
 
 /// Why an edit was refused.
 #[derive(Debug, thiserror::Error)]
@@ -198,7 +165,7 @@ impl PlaylistsManager {
     /// Tells the playlist's viewers what it holds now.
     async fn publish(&self, playlist: &Playlist) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        let frame = ServerMessage::Playlist {
+        let frame = PartyNotice::Playlist {
             playlist: self.view(playlist).await?,
         }
         .to_json();

@@ -3,61 +3,10 @@
 use redis::AsyncCommands;
 use std::collections::HashMap;
 
-use super::{now_ms, InvitesManager, Keys, PartyId, StoreConnection, StoreError};
-use crate::domain::{InviteKey, MediaKind, MediaSource, UserId, VideoId, VideoTitle};
-use crate::realtime::protocol::{CloseReason, ServerMessage, VideoInfo};
-
-/// A video in someone's library.
-#[derive(Debug, Clone)]
-pub struct Video {
-    pub id: VideoId,
-    pub owner: UserId,
-    pub kind: MediaKind,
-    /// YouTube id or media URL.
-    pub source: String,
-    pub start_ms: u64,
-    pub title: String,
-    pub invite_key: InviteKey,
-    pub created_ms: u64,
-}
-
-impl Video {
-    pub fn party(&self) -> PartyId {
-        PartyId::Video(self.id)
-    }
-
-    pub fn info(&self) -> VideoInfo {
-        VideoInfo {
-            title: self.title.clone(),
-            kind: self.kind,
-            source: self.source.clone(),
-        }
-    }
-
-    fn from_hash(id: VideoId, h: &HashMap<String, String>) -> Result<Self, StoreError> {
-        let field = |name: &str| {
-            h.get(name)
-                .ok_or_else(|| StoreError::Corrupt(format!("video {id} has no {name}")))
-        };
-        let number = |name: &str| -> Result<u64, StoreError> {
-            field(name)?
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("video {id}: bad {name}")))
-        };
-        Ok(Self {
-            id,
-            owner: number("owner")?,
-            kind: MediaKind::parse(field("kind")?)
-                .ok_or_else(|| StoreError::Corrupt(format!("video {id}: bad kind")))?,
-            source: field("source")?.clone(),
-            start_ms: number("start_ms")?,
-            title: field("title")?.clone(),
-            invite_key: InviteKey::parse(field("invite_key")?)
-                .ok_or_else(|| StoreError::Corrupt(format!("video {id}: bad invite key")))?,
-            created_ms: number("created_ms")?,
-        })
-    }
-}
+use super::{now_ms, InvitesManager, Keys, StoreConnection, StoreError};
+use crate::domain::{
+    CloseReason, InviteKey, MediaKind, MediaSource, PartyNotice, UserId, Video, VideoId, VideoTitle,
+};
 
 /// One page of a library, newest first.
 #[derive(Debug)]
@@ -155,7 +104,7 @@ impl VideosManager {
         if h.is_empty() {
             return Ok(None);
         }
-        Video::from_hash(id, &h).map(Some)
+        from_hash(id, &h).map(Some)
     }
 
     /// The video if `user` owns it; `None` otherwise, so others cannot learn it exists.
@@ -194,7 +143,7 @@ impl VideosManager {
             .iter()
             .zip(hashes)
             .filter(|(_, h)| !h.is_empty())
-            .map(|(id, h)| Video::from_hash(VideoId(*id), &h))
+            .map(|(id, h)| from_hash(VideoId(*id), &h))
             .collect::<Result<_, _>>()?;
         Ok(LibraryPage { videos, total })
     }
@@ -204,7 +153,7 @@ impl VideosManager {
         let mut conn = self.conn.clone();
         let mut renamed = video.clone();
         renamed.title = title.as_str().to_owned();
-        let frame = ServerMessage::Video {
+        let frame = PartyNotice::Video {
             video: renamed.info(),
         }
         .to_json();
@@ -239,7 +188,7 @@ impl VideosManager {
         }
         let mut adopted = video.clone();
         adopted.title = title.as_str().to_owned();
-        let frame = ServerMessage::Video {
+        let frame = PartyNotice::Video {
             video: adopted.info(),
         }
         .to_json();
@@ -272,4 +221,29 @@ impl VideosManager {
             )
             .await
     }
+}
+
+/// A video from its stored hash.
+fn from_hash(id: VideoId, h: &HashMap<String, String>) -> Result<Video, StoreError> {
+    let field = |name: &str| {
+        h.get(name)
+            .ok_or_else(|| StoreError::Corrupt(format!("video {id} has no {name}")))
+    };
+    let number = |name: &str| -> Result<u64, StoreError> {
+        field(name)?
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("video {id}: bad {name}")))
+    };
+    Ok(Video {
+        id,
+        owner: number("owner")?,
+        kind: MediaKind::parse(field("kind")?)
+            .ok_or_else(|| StoreError::Corrupt(format!("video {id}: bad kind")))?,
+        source: field("source")?.clone(),
+        start_ms: number("start_ms")?,
+        title: field("title")?.clone(),
+        invite_key: InviteKey::parse(field("invite_key")?)
+            .ok_or_else(|| StoreError::Corrupt(format!("video {id}: bad invite key")))?,
+        created_ms: number("created_ms")?,
+    })
 }

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 
 use super::protocol::CloseReason;
 use super::socket::{Signal, Socket};
-use crate::managers::PartyId;
+use crate::domain::PartyId;
 
 /// How every `closed` frame begins (`ServerMessage` puts the tag first).
 const CLOSED_PREFIX: &str = r#"{"type":"closed""#;

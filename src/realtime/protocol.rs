@@ -1,9 +1,14 @@
 //! The party protocol's messages. Text frames of JSON, `{"type": …}`; see docs/protocol.md.
+//!
+//! The values inside the frames are domain types (`crate::domain`); so are the notices the
+//! managers publish to a whole party ([`PartyNotice`]), which go out as they are. This
+//! module adds what only the wire knows: the client's messages, the replies to one
+//! connection, and the WebSocket close code of each [`CloseReason`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{MediaKind, UserId};
-use crate::managers::{ChatMessage, ControlMode, Permissions, PlaylistView, ViewerSummary};
+use crate::domain::{ChatMessage, ControlMode, Permissions, PlaylistView, UserId, ViewerSummary};
+pub use crate::domain::{CloseReason, ErrorCode, PartyNotice, VideoInfo};
 use crate::sync::PlaybackState;
 
 /// The protocol version this server speaks.
@@ -139,14 +144,6 @@ fn short(text: &str) -> String {
     text.chars().take(120).collect()
 }
 
-/// The video a party plays, as viewers see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VideoInfo {
-    pub title: String,
-    pub kind: MediaKind,
-    pub source: String,
-}
-
 /// The viewer a connection belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct You {
@@ -184,30 +181,11 @@ pub enum ServerMessage {
     State {
         state: PlaybackState,
     },
-    Viewers {
-        /// The first people, in order of arrival (at most `[realtime] viewer_list_max`).
-        viewers: Vec<ViewerSummary>,
-        /// How many people watch in all.
-        people: usize,
-    },
-    Video {
-        video: VideoInfo,
-    },
-    Playlist {
-        playlist: PlaylistView,
-    },
-    Permissions {
-        permissions: Permissions,
-    },
     Chat {
         message: ChatMessage,
     },
     Error {
-        code: &'static str,
-        message: String,
-    },
-    Closed {
-        reason: CloseReason,
+        code: ErrorCode,
         message: String,
     },
     /// Whether the server reaches its store. While it does not, the connection stays open,
@@ -216,10 +194,14 @@ pub enum ServerMessage {
     Store {
         available: bool,
     },
+    /// A change every viewer of the party hears about (`viewers`, `video`, `playlist`,
+    /// `permissions`, `closed`): the notice's own frame, tag and all.
+    #[serde(untagged)]
+    Notice(PartyNotice),
 }
 
 impl ServerMessage {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Error {
             code,
             message: message.into(),
@@ -227,10 +209,12 @@ impl ServerMessage {
     }
 
     pub fn closed(reason: CloseReason) -> Self {
-        Self::Closed {
-            reason,
-            message: reason.message().to_owned(),
-        }
+        Self::Notice(PartyNotice::closed(reason))
+    }
+
+    /// The viewer list: its first people, and how many watch in all.
+    pub fn viewers(viewers: Vec<ViewerSummary>, people: usize) -> Self {
+        Self::Notice(PartyNotice::Viewers { viewers, people })
     }
 
     pub fn to_json(&self) -> String {
@@ -239,30 +223,7 @@ impl ServerMessage {
     }
 }
 
-/// Why the server closes a connection on purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CloseReason {
-    InviteRotated,
-    InviteInvalid,
-    VideoDeleted,
-    PlaylistDeleted,
-    ServerShutdown,
-    ProtocolUnsupported,
-    HelloTimeout,
-    HeartbeatTimeout,
-    FrameTooLarge,
-    /// The client broke RFC 6455 framing (reserved bits or opcodes, an unmasked frame, a
-    /// fragmented control frame, a stray or interleaved continuation, a bad close frame).
-    ProtocolViolation,
-    /// A text message that is not UTF-8.
-    InvalidData,
-    /// The client sent more than it read: its replies outgrew the bounded queue.
-    Backlog,
-    /// The store could not be reached while the connection was joining; try again later.
-    StoreUnavailable,
-}
-
+/// The wire's side of a close: its WebSocket close code.
 impl CloseReason {
     /// The WebSocket close code (docs/protocol.md, "Close codes").
     pub fn code(self) -> u16 {
@@ -278,26 +239,6 @@ impl CloseReason {
             Self::ProtocolUnsupported => 4002,
             Self::InviteInvalid | Self::VideoDeleted | Self::PlaylistDeleted => 4004,
             Self::HelloTimeout => 4008,
-        }
-    }
-
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::InviteRotated => "The host replaced this invite link. Ask them for the new one.",
-            Self::InviteInvalid => {
-                "This invite link does not work: it was replaced or the video was removed."
-            }
-            Self::VideoDeleted => "The host removed this video. The party is over.",
-            Self::PlaylistDeleted => "The host removed this playlist. The party is over.",
-            Self::ServerShutdown => "The server is restarting; reconnecting.",
-            Self::ProtocolUnsupported => "This page is out of date. Reload it.",
-            Self::HelloTimeout => "The connection did not introduce itself in time.",
-            Self::HeartbeatTimeout => "The connection was silent for too long.",
-            Self::FrameTooLarge => "A message was far too large.",
-            Self::ProtocolViolation => "The connection broke the WebSocket protocol.",
-            Self::InvalidData => "A text message was not valid UTF-8.",
-            Self::Backlog => "The connection sent far more than it read.",
-            Self::StoreUnavailable => "The server cannot reach its store; reconnecting.",
         }
     }
 }
@@ -349,5 +290,27 @@ mod tests {
             json.starts_with(r#"{"type":"closed","reason":"invite_rotated""#),
             "{json}"
         );
+    }
+
+    #[test]
+    fn party_notices_go_out_as_their_own_frames() {
+        assert_eq!(
+            ServerMessage::viewers(Vec::new(), 3).to_json(),
+            r#"{"type":"viewers","viewers":[],"people":3}"#
+        );
+        let notice = PartyNotice::Video {
+            video: VideoInfo {
+                title: "T".into(),
+                kind: crate::domain::MediaKind::File,
+                source: "s".into(),
+            },
+        };
+        assert_eq!(
+            ServerMessage::Notice(notice.clone()).to_json(),
+            notice.to_json()
+        );
+        assert!(notice
+            .to_json()
+            .starts_with(r#"{"type":"video","video":{"title":"T""#));
     }
 }

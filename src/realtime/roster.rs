@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::managers::{PartyId, PartyManager};
+use crate::domain::PartyId;
+use crate::managers::PartyManager;
 
 /// How often lists may go.
 #[derive(Debug, Clone, Copy)]

@@ -11,8 +11,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use super::{Event, Hub};
+use crate::domain::PartyId;
 use crate::managers::store::PubSubConnector;
-use crate::managers::{Keys, PartyId, StoreHealth, StoreStatus};
+use crate::managers::{Keys, StoreHealth, StoreStatus};
 
 /// First pause before subscribing again.
 const MIN_BACKOFF: Duration = Duration::from_millis(100);

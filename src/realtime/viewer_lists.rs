@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::managers::{PartyId, ViewerSummary};
+use crate::domain::{PartyId, ViewerSummary};
 
 /// How every `viewers` frame begins (`ServerMessage` puts the tag first).
 const VIEWERS_PREFIX: &str = r#"{"type":"viewers""#;
@@ -102,7 +102,7 @@ impl ViewerLists {
 mod tests {
     use super::*;
     use crate::domain::VideoId;
-    use crate::managers::ViewerStatus;
+    use crate::domain::ViewerStatus;
     use crate::realtime::protocol::ServerMessage;
 
     fn list(names: usize, people: usize) -> String {
@@ -114,7 +114,7 @@ mod tests {
                 status: ViewerStatus::Watching,
             })
             .collect();
-        ServerMessage::Viewers { viewers, people }.to_json()
+        ServerMessage::viewers(viewers, people).to_json()
     }
 
     #[test]

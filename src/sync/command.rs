@@ -1,5 +1,7 @@
 //! Playback commands as intents, validated before they are applied.
 
+use crate::domain::ErrorCode;
+
 /// Slowest playback rate a party accepts.
 pub const MIN_RATE: f64 = 0.25;
 /// Fastest playback rate a party accepts.
@@ -51,11 +53,11 @@ pub enum CommandError {
 
 impl CommandError {
     /// The protocol's error code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InvalidPosition => "invalid_position",
-            Self::InvalidRate => "invalid_rate",
-            Self::InvalidDuration { .. } => "invalid_duration",
+            Self::InvalidPosition => ErrorCode::InvalidPosition,
+            Self::InvalidRate => ErrorCode::InvalidRate,
+            Self::InvalidDuration { .. } => ErrorCode::InvalidDuration,
         }
     }
 }

@@ -5,10 +5,8 @@
 
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use wewatch::domain::{PlaylistId, VideoId};
-use wewatch::managers::{
-    scripts, CommandResult, Managers, PartyId, PlaylistError, PresenceEntry, ViewerStatus,
-};
+use wewatch::domain::{PartyId, PlaylistId, PresenceEntry, VideoId, ViewerStatus};
+use wewatch::managers::{scripts, CommandResult, Managers, PlaylistError};
 use wewatch::sync::Command;
 
 use crate::helpers::{assert_unchanged, cookie_user, spawn_app, TestApp};

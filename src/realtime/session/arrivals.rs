@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::realtime::socket::Socket;
 
-use super::{internal, send, Connection, Exit, Subject};
+use super::{internal, send, Connection, Exit};
+use crate::domain::Subject;
 use crate::realtime::protocol::{ServerMessage, You, PROTOCOL_VERSION};
 
 impl Connection {

@@ -6,11 +6,19 @@
 //! so an idle session holds only what it must remember. On every exit it removes its
 //! presence, tells the party, and leaves the group.
 //!
-//! - `actions`: what each client message does.
+//! - `actions`: the rate limits, then each client message to its concern:
+//! - `playback`: commands, their system lines and refusals, a player's reports;
+//! - `waiting`: buffering, readiness and sync status, and waiting for everyone;
+//! - `chat`: chat messages and display names;
+//! - `control`: who may control (the owner's changes).
 //! - `arrivals`: joining and leaving, with the chat's "joined"/"left" lines.
 
 mod actions;
 mod arrivals;
+mod chat;
+mod control;
+mod playback;
+mod waiting;
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
@@ -27,11 +35,8 @@ use super::protocol::{ClientMessage, CloseReason, ParseError, ServerMessage, PRO
 use super::socket::{Next, Signal, Socket};
 use super::Hub;
 use crate::config::{ChatSettings, RealtimeSettings};
-use crate::domain::UserId;
-use crate::managers::{
-    Managers, PartyId, Playlist, PresenceEntry, StoreError, User, Video, ViewerStatus,
-    ViewerSummary,
-};
+use crate::domain::{ErrorCode, PartyId, PresenceEntry, Subject, ViewerStatus, ViewerSummary};
+use crate::managers::{Managers, StoreError, User};
 
 /// How long a closing connection may take to send what is queued and its close frame.
 const LINGER: Duration = Duration::from_secs(2);
@@ -52,36 +57,6 @@ pub struct SessionContext {
     pub wait_limit: Duration,
     /// Gathers viewer-list changes of this node.
     pub roster: Arc<super::roster::Roster>,
-}
-
-/// What a party plays: one video, or a playlist.
-#[derive(Debug, Clone)]
-pub enum Subject {
-    Video(Video),
-    Playlist(Playlist),
-}
-
-impl Subject {
-    pub fn party(&self) -> PartyId {
-        match self {
-            Self::Video(v) => v.party(),
-            Self::Playlist(p) => p.party(),
-        }
-    }
-
-    pub fn owner(&self) -> UserId {
-        match self {
-            Self::Video(v) => v.owner,
-            Self::Playlist(p) => p.owner,
-        }
-    }
-
-    fn deleted(&self) -> CloseReason {
-        match self {
-            Self::Video(_) => CloseReason::VideoDeleted,
-            Self::Playlist(_) => CloseReason::PlaylistDeleted,
-        }
-    }
 }
 
 /// How a session ended.
@@ -171,7 +146,7 @@ fn send(socket: &Socket, message: &ServerMessage) -> Result<(), Exit> {
 async fn await_hello(ctx: &SessionContext, socket: &Socket) -> Result<(), Exit> {
     let deadline = tokio::time::sleep(Duration::from_secs(ctx.settings.hello_timeout_secs));
     tokio::pin!(deadline);
-    let refuse = ServerMessage::error("hello_required", "send hello first");
+    let refuse = ServerMessage::error(ErrorCode::HelloRequired, "send hello first");
     loop {
         let next = tokio::select! {
             _ = &mut deadline => return Err(Exit::Close { reason: CloseReason::HelloTimeout, send_frame: true }),
@@ -186,7 +161,7 @@ async fn await_hello(ctx: &SessionContext, socket: &Socket) -> Result<(), Exit> 
                     let speaks = format!("this server speaks protocol {PROTOCOL_VERSION}");
                     send(
                         socket,
-                        &ServerMessage::error("protocol_unsupported", speaks),
+                        &ServerMessage::error(ErrorCode::ProtocolUnsupported, speaks),
                     )?;
                     return Err(Exit::Close {
                         reason: CloseReason::ProtocolUnsupported,
@@ -307,7 +282,7 @@ impl Connection {
                 Wake::Next(Next::Text(text)) => Box::pin(self.on_text(socket, &text)).await,
                 Wake::Next(Next::Binary) if socket.allow_message() => send(
                     socket,
-                    &ServerMessage::error("binary_not_supported", "send JSON text frames"),
+                    &ServerMessage::error(ErrorCode::BinaryNotSupported, "send JSON text frames"),
                 ),
                 Wake::Next(Next::Binary) => Ok(()),
                 Wake::Next(Next::Signal(Signal::Resync)) => Box::pin(self.resync(socket)).await,
@@ -322,7 +297,7 @@ impl Connection {
                 // The request was not carried out; the viewer hears why and stays.
                 Err(Exit::Store) => {
                     let refusal = ServerMessage::error(
-                        "store_unavailable",
+                        ErrorCode::StoreUnavailable,
                         "The server cannot reach its store right now, so nothing changed. \
                          Try again in a moment.",
                     );
@@ -386,23 +361,26 @@ impl Connection {
         };
         let (viewers, people) = self.viewer_list().await?;
         send(socket, &ServerMessage::State { state })?;
-        send(socket, &ServerMessage::Viewers { viewers, people })
+        send(socket, &ServerMessage::viewers(viewers, people))
     }
 
     async fn on_text(&mut self, socket: &Socket, text: &str) -> Result<(), Exit> {
         let limit = self.ctx.settings.max_frame_bytes;
         if text.len() > limit {
             let message = format!("frames may be at most {limit} bytes");
-            return send(socket, &ServerMessage::error("frame_too_large", message));
+            return send(
+                socket,
+                &ServerMessage::error(ErrorCode::FrameTooLarge, message),
+            );
         }
         match ClientMessage::parse(text) {
             Ok(message) => self.on_message(socket, message).await,
             Err(ParseError::UnknownType) => send(
                 socket,
-                &ServerMessage::error("unknown_type", "unknown message type"),
+                &ServerMessage::error(ErrorCode::UnknownType, "unknown message type"),
             ),
             Err(ParseError::BadMessage(why)) => {
-                send(socket, &ServerMessage::error("bad_message", why))
+                send(socket, &ServerMessage::error(ErrorCode::BadMessage, why))
             }
         }
     }
