@@ -9,7 +9,7 @@ loopback, prints a table per scenario and writes JSON to target/bench/.
 
 USAGE: wewatch-load [FLAGS]
 
-  --scenario LIST      idle,floor,fanout,parties,http or all (default all)
+  --scenario LIST      idle,floor,fanout,parties,http,flood or all (default all)
   --sizes LIST         viewer counts for idle (default 10000,20000,50000) and party
                        sizes for floor and fanout (default 10,100,1000,10000)
   --commands N         floor, fanout: commands per party size (default 200)
@@ -24,6 +24,8 @@ USAGE: wewatch-load [FLAGS]
   --step-secs N        parties: seconds at each rate (default 5)
   --join-budget-secs N how long one batch of viewers may take to join; the rest are
                        given up and counted as errors (default 180)
+  --flooders N         flood: clients that send without reading (default 50)
+  --flood-secs N       flood: how long they send (default 10)
   --connections N      http: concurrent connections (default 64)
   --duration-secs N    http: seconds per endpoint (default 10)
   --url URL            use a running server (http://127.0.0.1:PORT) instead of starting one
@@ -42,6 +44,7 @@ pub enum Scenario {
     Fanout,
     Parties,
     Http,
+    Flood,
 }
 
 /// Every setting of a run.
@@ -60,6 +63,8 @@ pub struct Options {
     pub join_budget_secs: u64,
     pub connections: usize,
     pub duration_secs: u64,
+    pub flooders: usize,
+    pub flood_secs: u64,
     pub url: Option<String>,
     pub server_pid: Option<u32>,
     pub server_bin: PathBuf,
@@ -78,6 +83,7 @@ impl Options {
                 Scenario::Fanout,
                 Scenario::Parties,
                 Scenario::Http,
+                Scenario::Flood,
             ],
             sizes: None,
             commands: 200,
@@ -91,6 +97,8 @@ impl Options {
             join_budget_secs: 180,
             connections: 64,
             duration_secs: 10,
+            flooders: 50,
+            flood_secs: 10,
             url: None,
             server_pid: None,
             server_bin: root.join("target/release/wewatch"),
@@ -117,6 +125,8 @@ impl Options {
                 "--join-budget-secs" => o.join_budget_secs = number(&flag, &value)?,
                 "--connections" => o.connections = number(&flag, &value)?,
                 "--duration-secs" => o.duration_secs = number(&flag, &value)?,
+                "--flooders" => o.flooders = number(&flag, &value)?,
+                "--flood-secs" => o.flood_secs = number(&flag, &value)?,
                 "--url" => o.url = Some(value),
                 "--server-pid" => o.server_pid = Some(number(&flag, &value)?),
                 "--server-bin" => o.server_bin = PathBuf::from(value),
@@ -144,15 +154,17 @@ fn scenarios(value: &str) -> Result<Vec<Scenario>, String> {
                 Scenario::Fanout,
                 Scenario::Parties,
                 Scenario::Http,
+                Scenario::Flood,
             ]),
             "idle" => out.push(Scenario::Idle),
             "floor" => out.push(Scenario::Floor),
             "fanout" => out.push(Scenario::Fanout),
             "parties" => out.push(Scenario::Parties),
             "http" => out.push(Scenario::Http),
+            "flood" => out.push(Scenario::Flood),
             other => {
                 return Err(format!(
-                    "unknown scenario {other:?} (idle, floor, fanout, parties, http, all)"
+                    "unknown scenario {other:?} (idle, floor, fanout, parties, http, flood, all)"
                 ))
             }
         }

@@ -16,7 +16,7 @@
 //!   records; `reader`: the threads that read joined viewers and send their commands;
 //!   `probe`: what viewers record; `crowd`: many viewers, joined with bounded concurrency.
 //! - `stats`: percentiles and tables.
-//! - `scenario`: idle, floor, fanout, parties, http.
+//! - `scenario`: idle, floor, fanout, parties, http, flood.
 
 mod args;
 mod crowd;
@@ -134,6 +134,7 @@ async fn run(opts: Options, limit: system::FdLimit) -> Result<(), String> {
             Scenario::Fanout => scenario::fanout::run(&mut bench, &opts).await,
             Scenario::Parties => scenario::parties::run(&mut bench, &opts).await,
             Scenario::Http => scenario::http::run(&mut bench, &opts).await,
+            Scenario::Flood => scenario::flood::run(&mut bench, &opts).await,
         };
         if let Err(err) = result {
             if let Some(stack) = &stack {

@@ -6,8 +6,10 @@
 //! - `fanout`: one party of N; command → every viewer's `state`.
 //! - `parties`: many small parties under a rising command rate.
 //! - `http`: requests per second for the watch page and the library API.
+//! - `flood`: clients that send without reading; the server's memory meanwhile.
 
 pub mod fanout;
+pub mod flood;
 pub mod floor;
 pub mod http;
 pub mod idle;
