@@ -215,7 +215,9 @@ async function summarize(outDir) {
       console.log(`    ${cs.map((c) => c.id).join(', ')}`);
     }
   }
-  console.log(`Reports: ${path.relative(process.cwd(), path.join(outDir, 'index.html'))}`);
+  const overview = path.join(outDir, 'index.html');
+  const near = path.relative(process.cwd(), overview);
+  console.log(`Reports: ${near.startsWith('..') ? overview : near}`);
   return problems.length;
 }
 
