@@ -167,6 +167,59 @@ export async function waitInSync(pageA, pageB, { what = 'A and B', also = () => 
   return last;
 }
 
+/**
+ * One reading of a page at one instant: its player (as `sample` reads it) and the party state
+ * the page holds — its `seq`, whether it is paused, and where it puts the media now
+ * (`expected`, seconds) by the page's own estimate of server time. Null while it has none.
+ */
+export function sampleOnTimeline(page) {
+  return page.evaluate((selector) => {
+    const v = document.querySelector(selector);
+    const w = window.wewatch;
+    const s = w?.state?.();
+    const now = w?.serverNow?.();
+    if (!v || !s || now == null) return null;
+    let expectedMs = s.position_ms + (s.paused ? 0 : Math.max(0, now - s.anchor_ms) * s.rate);
+    if (s.duration_ms != null) expectedMs = Math.min(Math.max(expectedMs, 0), s.duration_ms);
+    return {
+      t: v.currentTime,
+      wall: performance.timeOrigin + performance.now(),
+      paused: v.paused,
+      readyState: v.readyState,
+      seq: s.seq,
+      statePaused: s.paused,
+      expected: expectedMs / 1000,
+    };
+  }, VIDEO);
+}
+
+/**
+ * Waits until, at one reading of every page, each holds party state `minSeq` or a later one,
+ * its player is paused or playing as that state says and stands within `slackS` of where the
+ * state puts the media, and the players stand within SYNC_TOLERANCE_S of each other. Only the
+ * outcome counts: however long it takes within the time-out (WAIT_MS unless told otherwise).
+ * Resolves with the readings.
+ */
+export async function waitOnTimeline(pages, { what = 'every player', minSeq = 0, slackS = SYNC_TOLERANCE_S, describe, ...opts } = {}) {
+  let last = null;
+  const { value } = await waitFor(
+    `${what} to follow party state ${minSeq} or later, within ${slackS} s of its timeline and ${SYNC_TOLERANCE_S} s of each other`,
+    async () => {
+      last = await Promise.all(pages.map(sampleOnTimeline));
+      if (last.some((r) => !r || r.seq < minSeq || r.paused !== r.statePaused || Math.abs(r.t - r.expected) > slackS)) return null;
+      const [first, ...rest] = last;
+      const apart = (r) => r.t - first.t - (r.paused ? 0 : (r.wall - first.wall) / 1000);
+      return rest.every((r) => Math.abs(apart(r)) <= SYNC_TOLERANCE_S) ? last : null;
+    },
+    {
+      timeout: WAIT_MS,
+      ...opts,
+      describe: async () => `last readings: ${JSON.stringify(last)}${describe ? `\n${await describe()}` : ''}`,
+    },
+  );
+  return value;
+}
+
 /** From `/`, adds the bundled 90 s sample and returns the absolute invite URL its page shows. */
 export async function addSampleVideo(page, baseUrl) {
   const home = await page.goto(`${baseUrl}/`);

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { sleep, startHarness, waitFor } from './harness.mjs';
 import {
   SYNC_TOLERANCE_S, VIDEO, WAIT_MS,
-  addSampleVideo, isPaused, isPlaying, nativePause, nativePlay, nativeSeek, sample, waitInSync, scenarios,
+  addSampleVideo, isPaused, isPlaying, nativePause, nativePlay, nativeSeek, sample, waitInSync, waitOnTimeline,
+  scenarios,
 } from './pages.mjs';
 import {
   canControl, describer, isShown, openParty, partyState, whoAmI,
@@ -361,17 +362,27 @@ scenario('only those the owner lets may control, with the player or the keyboard
       await waitBothPlaying(pages, opts());
       await waitInSync(pageA, pageB, { what: 'A and B after Space', describe: p.describe });
 
-      const from = await sample(pageA);
+      // The jump is judged by the party's state (where it put the media), then by every player
+      // following that state: never by how far the wall clock moved meanwhile.
+      const [from, before] = await Promise.all([sample(pageA), partyState(pageA)]);
       await pageA.keyboard.press('ArrowRight');
-      const onTimeline = (s) => Math.abs(s.t - (from.t + ARROW_STEP_S + (s.wall - from.wall) / 1000)) <= ARROW_SLACK_S;
-      const last = await waitInSync(pageA, pageB, {
-        what: `A and B, ${ARROW_STEP_S} s further along than before ArrowRight,`,
-        also: ({ a, b }) => onTimeline(a) && onTimeline(b),
-        describe: async () => `A before ArrowRight: ${JSON.stringify(from)}\n${await p.describe()}`,
+      const { value: jump } = await waitFor(`A's party state to jump about ${ARROW_STEP_S} s ahead`, async () => {
+        const [state, now] = await Promise.all([partyState(pageA), sample(pageA)]);
+        return state && state.seq > before.seq && !state.waiting &&
+          state.position_ms / 1000 - from.t >= ARROW_STEP_S - ARROW_SLACK_S ? { state, now } : null;
+      }, opts());
+      // A's player was at from.t when ArrowRight was about to be pressed, and played on until it was.
+      const aheadS = jump.state.position_ms / 1000 - from.t;
+      const playedS = (jump.now.wall - from.wall) / 1000;
+      assert.ok(aheadS <= ARROW_STEP_S + ARROW_SLACK_S + playedS,
+        `ArrowRight moved the party ${aheadS.toFixed(3)} s beyond where A was (${from.t.toFixed(3)} s), ` +
+          `more than ${ARROW_STEP_S} s: ${JSON.stringify(jump.state)}`);
+      const [ra, rb] = await waitOnTimeline(pages, {
+        what: 'A and B after ArrowRight', minSeq: jump.state.seq, describe: p.describe,
       });
       console.log(
-        `ArrowRight: A was at ${from.t.toFixed(3)} s; then A at ${last.a.t.toFixed(3)} s, B at ${last.b.t.toFixed(3)} s ` +
-          `(${((last.a.wall - from.wall) / 1000).toFixed(3)} s later)`,
+        `ArrowRight: A was at ${from.t.toFixed(3)} s; the party jumped to ${(jump.state.position_ms / 1000).toFixed(3)} s; ` +
+          `then A at ${ra.t.toFixed(3)} s, B at ${rb.t.toFixed(3)} s (${((ra.wall - from.wall) / 1000).toFixed(3)} s later)`,
       );
     });
   } finally {

@@ -11,6 +11,7 @@ import { startHarness, waitFor } from './harness.mjs';
 import {
   VIDEO, WAIT_MS,
   addSampleVideo, describePage, isPlaying, nativePlay, nativeSeek, sample, scenarios, viewerCount, waitInSync,
+  waitOnTimeline,
 } from './pages.mjs';
 
 const CONNECTION_STATUS = '#connection-status';
@@ -19,7 +20,7 @@ const JOIN_PROMPT = '#join-playback';
 const RECONNECT_WAIT_MS = 45_000;
 /** How far a seek after the reconnect jumps from where the party is, in seconds. */
 const SEEK_JUMP_S = 30;
-/** A player on the seek's timeline is this close to it; one that ignored the seek is SEEK_JUMP_S off. */
+/** The party's state after the seek stands this close to its target; one that ignored it is SEEK_JUMP_S off. */
 const TIMELINE_SLACK_S = 5;
 /** The Chromium policy under which media may start only after a click on the page. */
 const BLOCKING_AUTOPLAY_POLICY = 'document-user-activation-required';
@@ -217,20 +218,23 @@ scenario('a dropped connection reconnects by itself and resumes in sync', async 
     });
 
     await step(`a seek of ${SEEK_JUMP_S} s in B after the reconnect moves A too`, async () => {
-      const from = await sample(pageB);
+      const [from, before] = await Promise.all([sample(pageB), heldState(pageB)]);
       // Forward while there is room for it in the 90 s sample, else backward.
       const target = from.t + SEEK_JUMP_S < 75 ? from.t + SEEK_JUMP_S : from.t - SEEK_JUMP_S;
-      const seekWall = Date.now();
       await nativeSeek(pageB, target);
-      const onSeekTimeline = (s) => Math.abs(s.t - (target + (s.wall - seekWall) / 1000)) <= TIMELINE_SLACK_S;
-      const last = await waitInSync(pageA, pageB, {
-        what: `A and B, both on the timeline of the seek to ${target.toFixed(3)} s,`,
-        also: ({ a: sa, b: sb }) => onSeekTimeline(sa) && onSeekTimeline(sb),
-        describe: describeParty,
+      // The party's state must stand on the seek's target (one that ignored the seek is
+      // SEEK_JUMP_S off), and then both players follow it: judged by that state, never by how
+      // far the wall clock moved meanwhile.
+      const { value: seek } = await waitFor(`A's party state to move to the seek's target ${target.toFixed(3)} s`, async () => {
+        const state = await heldState(pageA);
+        return state && state.seq > before.seq && Math.abs(state.position_ms / 1000 - target) <= TIMELINE_SLACK_S ? state : null;
+      }, opts());
+      const [ra, rb] = await waitOnTimeline(pages, {
+        what: `A and B after the seek to ${target.toFixed(3)} s`, minSeq: seek.seq, describe: describeParty,
       });
       console.log(
-        `seek from ${from.t.toFixed(3)} s to ${target.toFixed(3)} s in B: A at ${last.a.t.toFixed(3)} s, ` +
-          `B at ${last.b.t.toFixed(3)} s; measured error ${(last.error * 1000).toFixed(1)} ms`,
+        `seek from ${from.t.toFixed(3)} s to ${target.toFixed(3)} s in B: A at ${ra.t.toFixed(3)} s, ` +
+          `B at ${rb.t.toFixed(3)} s; expected ${ra.expected.toFixed(3)} s by A's clock`,
       );
     });
   } finally {

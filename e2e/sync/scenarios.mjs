@@ -418,31 +418,3 @@ export async function lateJoin(h, { name, viewers = 5, joins = 5, stayMs = 6_000
     await party.close();
   }
 }
-
-/**
- * Waits until every viewer is within `toleranceMs` of the timeline for `holdMs`, after the
- * state `action` (from Party.act) caused; resolves with the milliseconds since the action,
- * or throws after `timeoutMs` with each viewer's latest errors.
- */
-export async function waitConverged(party, viewers, action, { toleranceMs = 100, holdMs = 500, timeoutMs = 10_000 } = {}) {
-  const name = action.actorName ?? null;
-  const deadline = action.at + timeoutMs;
-  for (;;) {
-    await Promise.all(viewers.map((v) => party.drain(v)));
-    const now = machineNow();
-    const st = party.observer.rec.states.find((s) => s.at >= action.at && (name == null || s.state.updated_by === name));
-    if (st) {
-      const m = measure(party, viewers, { from: action.at, to: now });
-      const ms = convergence(m, { from: action.at, seq: st.state.seq, toleranceMs, holdMs, until: now });
-      if (ms != null) return ms;
-    }
-    if (now > deadline) {
-      const m = measure(party, viewers, { from: Math.max(action.at, now - 1_000), to: now });
-      const last = viewers.map((v, i) => `${v.name}: ${m.columns[i].filter((x) => x != null).slice(-5).map((x) => x.toFixed(0)).join(', ')}`);
-      throw new Error(`the viewers did not come within ${toleranceMs} ms of the timeline for ${holdMs} ms ` +
-        `within ${timeoutMs} ms of ${action.kind} by ${action.viewer}${st ? '' : ' (the server sent no state for it)'}; ` +
-        `latest errors (ms):\n${last.join('\n')}`);
-    }
-    await sleep(200);
-  }
-}
