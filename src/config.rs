@@ -34,6 +34,9 @@ pub struct ServerSettings {
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
     pub shutdown_timeout_secs: u64,
+    /// How long a connection the server ends keeps being read (and discarded) before it is
+    /// closed, so the client receives the last answer.
+    pub linger_ms: u64,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client's address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
@@ -217,6 +220,9 @@ impl Settings {
     /// Rejects settings the service cannot run with, naming the setting.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
+        if self.server.linger_ms > 5000 {
+            return bad("server.linger_ms must be at most 5000");
+        }
         if self.server.max_connections_per_worker == 0 {
             return bad("server.max_connections_per_worker must be at least 1");
         }

@@ -211,6 +211,7 @@ fn serve(
     .h1_write_buffer_size(realtime::socket::WRITE_BUFFER)
     // Party events are small frames that must leave at once: no Nagle batching.
     .tcp_nodelay(true)
+    .client_disconnect_timeout(Duration::from_millis(settings.server.linger_ms))
     .disable_signals()
     .shutdown_timeout(settings.server.shutdown_timeout_secs);
     if settings.server.workers > 0 {

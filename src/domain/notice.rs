@@ -73,6 +73,8 @@ pub enum CloseReason {
     InvalidData,
     /// The client sent more than it read: its replies outgrew the bounded queue.
     Backlog,
+    /// The client sent WebSocket pings beyond `[realtime] messages_per_second`.
+    TooManyPings,
     /// The store could not be reached while the connection was joining; try again later.
     StoreUnavailable,
 }
@@ -95,6 +97,7 @@ impl CloseReason {
             Self::ProtocolViolation => "The connection broke the WebSocket protocol.",
             Self::InvalidData => "A text message was not valid UTF-8.",
             Self::Backlog => "The connection sent far more than it read.",
+            Self::TooManyPings => "The connection sent pings far faster than allowed.",
             Self::StoreUnavailable => "The server cannot reach its store; reconnecting.",
         }
     }

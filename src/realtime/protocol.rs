@@ -232,7 +232,7 @@ impl CloseReason {
             Self::FrameTooLarge => 1009,
             Self::ProtocolViolation => 1002,
             Self::InvalidData => 1007,
-            Self::Backlog => 1008,
+            Self::Backlog | Self::TooManyPings => 1008,
             Self::StoreUnavailable => 1013,
             Self::HeartbeatTimeout => 4000,
             Self::InviteRotated => 4001,

@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
-use crate::helpers::spawn_app_with;
-use crate::raw_socket::{frame, raw_request, text, upgrade_request, RawSocket, CLOSE, FIN, TEXT};
+use crate::helpers::{spawn_app, spawn_app_with};
+use crate::raw_socket::{
+    frame, raw_request, text, upgrade_request, RawSocket, CLOSE, FIN, PING, PONG, TEXT,
+};
 
 #[tokio::test]
 async fn a_client_that_sends_and_never_reads_is_disconnected() {
@@ -161,4 +163,56 @@ async fn new_guests_per_address_are_capped_per_minute() {
         app.client.get(app.url("/")).send().await.unwrap().status(),
         200
     );
+}
+
+#[tokio::test]
+async fn every_ping_is_answered_until_pings_exceed_the_message_rate() {
+    let app = spawn_app_with(|s| {
+        s.realtime.messages_per_second = 1.0;
+        s.realtime.message_burst = 5;
+    })
+    .await;
+    let video = app.video().await;
+    let key = video["invite_key"].as_str().unwrap();
+    let mut socket = RawSocket::joined(&app, key, "").await;
+    let pings: Vec<u8> = (0..20u8)
+        .flat_map(|i| frame(FIN | PING, &[i], true))
+        .collect();
+    socket.send(&pings).await;
+    let mut pongs = Vec::new();
+    let code = loop {
+        let Some(frame) = socket.next_frame().await else {
+            break None;
+        };
+        match frame.opcode {
+            PONG => pongs.extend(frame.payload),
+            CLOSE => break Some(u16::from_be_bytes([frame.payload[0], frame.payload[1]])),
+            _ => {}
+        }
+    };
+    assert_eq!(
+        code,
+        Some(1008),
+        "pings beyond the rate close the connection"
+    );
+    assert!(!pongs.is_empty() && pongs.len() < 20, "{pongs:?}");
+    assert_eq!(
+        pongs,
+        (0..pongs.len() as u8).collect::<Vec<_>>(),
+        "each answered, in order"
+    );
+}
+
+#[tokio::test]
+async fn after_the_close_handshake_the_server_closes_the_connection_itself() {
+    let app = spawn_app().await;
+    let video = app.video().await;
+    let key = video["invite_key"].as_str().unwrap();
+    let mut socket = RawSocket::joined(&app, key, "").await;
+    socket
+        .send(&frame(FIN | CLOSE, &1000u16.to_be_bytes(), true))
+        .await;
+    // The client keeps its side open; the server must not wait for it.
+    assert_eq!(socket.close_code().await, Some(1000));
+    assert!(socket.ends().await, "the server closed the TCP connection");
 }

@@ -270,9 +270,13 @@ impl Socket {
                 AggregatedMessage::Binary(_) => return Poll::Ready(Next::Binary),
                 AggregatedMessage::Close(_) => return Poll::Ready(Next::Closed),
                 AggregatedMessage::Ping(payload) => {
-                    // A ping counts against the message rate (beyond it, it goes
-                    // unanswered), and its pong is bounded like any reply.
-                    if self.allow_message() && !self.push_own(Out::Pong(payload)) {
+                    // Every ping is answered (RFC 6455 §5.5.2), but it counts against the
+                    // message rate: beyond it the connection is closed (1008). The pong is
+                    // bounded like any reply.
+                    if !self.allow_message() {
+                        return Poll::Ready(Next::Violation(CloseReason::TooManyPings));
+                    }
+                    if !self.push_own(Out::Pong(payload)) {
                         return Poll::Ready(Next::Gone);
                     }
                     if let Some(signal) = self.signal.take() {

@@ -12,9 +12,9 @@ use tokio::net::TcpStream;
 
 use super::Bench;
 use crate::args::Options;
+use crate::reader::Watch;
 use crate::stats::Table;
 use crate::system;
-use crate::reader::Watch;
 use crate::viewer::{self, Plan, Probe};
 use crate::wire;
 
@@ -72,7 +72,12 @@ pub async fn run(bench: &mut Bench, opts: &Options) -> Result<(), String> {
     }
 
     let batch: Arc<[u8]> = (0..BATCH)
-        .flat_map(|id| wire::client_frame(wire::OP_TEXT, format!(r#"{{"type":"ping","id":{id}}}"#).as_bytes()))
+        .flat_map(|id| {
+            wire::client_frame(
+                wire::OP_TEXT,
+                format!(r#"{{"type":"ping","id":{id}}}"#).as_bytes(),
+            )
+        })
         .collect();
     let flood_for = Duration::from_secs(opts.flood_secs);
     let started = Instant::now();
@@ -98,7 +103,10 @@ pub async fn run(bench: &mut Bench, opts: &Options) -> Result<(), String> {
     let ended = outcomes.iter().filter(|o| o.ended).count();
     let mib = |kib: u64| format!("{:.1}", kib as f64 / 1024.0);
     let mut table = Table::new(
-        &format!("Flooders: {flooders} clients send pings for {} s and never read", opts.flood_secs),
+        &format!(
+            "Flooders: {flooders} clients send pings for {} s and never read",
+            opts.flood_secs
+        ),
         &[
             "flooders",
             "MiB sent",
