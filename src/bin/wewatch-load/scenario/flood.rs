@@ -59,7 +59,7 @@ pub async fn run(bench: &mut Bench, opts: &Options) -> Result<(), String> {
             crowd: u64::MAX,
             probe: plan.probe.clone(),
             tally: None,
-            clock: bench.clock.clone(),
+            clock: bench.clock,
         };
         let joined = viewer::join(bench.server, &plan, &watch).await?;
         // A small receive window: what the server sends stays on the server's side.
