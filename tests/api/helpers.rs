@@ -164,6 +164,35 @@ impl TestApp {
             .await
     }
 
+    /// A playlist of the main test user titled `title`, with an item per name (a link to
+    /// `https://example.com/{name}.mp4`); returns it and the items' ids in order.
+    pub async fn playlist_with_items(&self, title: &str, names: &[&str]) -> (Value, Vec<u64>) {
+        self.home_with(&self.client).await;
+        let res = self
+            .client
+            .post(self.url("/api/v1/playlists"))
+            .json(&serde_json::json!({ "title": title }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "creating the playlist {title}");
+        let playlist: Value = res.json().await.unwrap();
+        let mut items = Vec::new();
+        for name in names {
+            let res = self
+                .client
+                .post(self.url(&format!("/api/v1/playlists/{}/items", playlist["id"])))
+                .json(&serde_json::json!({"url": format!("https://example.com/{name}.mp4")}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 201, "adding {name}");
+            let item: Value = res.json().await.unwrap();
+            items.push(item["id"].as_u64().unwrap());
+        }
+        (playlist, items)
+    }
+
     /// Every key of this test's prefix.
     pub async fn keys(&mut self) -> Vec<String> {
         redis::cmd("KEYS")

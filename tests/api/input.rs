@@ -88,16 +88,7 @@ const INVISIBLE_TITLES: [(&str, &str); 8] = [
 async fn titles_of_nothing_visible_are_refused_by_the_api() {
     let mut app = spawn_app().await;
     let video = app.video().await;
-    let playlist: Value = app
-        .client
-        .post(app.url("/api/v1/playlists"))
-        .json(&json!({"title": "Real"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (playlist, _) = app.playlist_with_items("Real", &[]).await;
     let before = app.snapshot().await;
     for (title, why) in INVISIBLE_TITLES {
         let requests = [

@@ -37,31 +37,7 @@ async fn host_and_restricted_guest(app: &TestApp, invite_key: &str) -> (Viewer, 
 
 /// A playlist of two items, owned by the main test user.
 async fn playlist(app: &TestApp) -> (Value, u64, u64) {
-    app.home_with(&app.client).await;
-    let playlist: Value = app
-        .client
-        .post(app.url("/api/v1/playlists"))
-        .json(&json!({"title": "Two"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut items = Vec::new();
-    for name in ["a", "b"] {
-        let item: Value = app
-            .client
-            .post(app.url(&format!("/api/v1/playlists/{}/items", playlist["id"])))
-            .json(&json!({"url": format!("https://example.com/{name}.mp4")}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        items.push(item["id"].as_u64().unwrap());
-    }
+    let (playlist, items) = app.playlist_with_items("Two", &["a", "b"]).await;
     (playlist, items[0], items[1])
 }
 

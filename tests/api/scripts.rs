@@ -25,30 +25,7 @@ async fn fixture() -> Fixture {
     let app = spawn_app().await;
     let video = app.video().await;
     let owner = cookie_user(&app.owner_cookie());
-    let playlist: Value = app
-        .client
-        .post(app.url("/api/v1/playlists"))
-        .json(&json!({"title": "Hostile"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut items = Vec::new();
-    for name in ["a", "b"] {
-        let item: Value = app
-            .client
-            .post(app.url(&format!("/api/v1/playlists/{}/items", playlist["id"])))
-            .json(&json!({"url": format!("https://example.com/{name}.mp4")}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        items.push(item["id"].as_u64().unwrap());
-    }
+    let (playlist, items) = app.playlist_with_items("Hostile", &["a", "b"]).await;
     let store = wewatch::managers::store::connect(&app.settings.redis)
         .await
         .unwrap();
