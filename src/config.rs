@@ -220,8 +220,8 @@ impl Settings {
     /// Rejects settings the service cannot run with, naming the setting.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
-        if self.server.linger_ms > 5000 {
-            return bad("server.linger_ms must be at most 5000");
+        if self.server.linger_ms != 0 && !(1000..=5000).contains(&self.server.linger_ms) {
+            return bad("server.linger_ms must be 0 or between 1000 and 5000");
         }
         if self.server.max_connections_per_worker == 0 {
             return bad("server.max_connections_per_worker must be at least 1");
