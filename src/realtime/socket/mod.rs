@@ -366,12 +366,15 @@ impl Socket {
             self.last_progress.set(Instant::now());
         }
         outbox.push(out);
-        let Some(waker) = self.waker.borrow().clone() else {
-            // The session has not run yet; it hands the queue over when it does.
-            return;
+        let flushed = {
+            let waker = self.waker.borrow();
+            let Some(waker) = waker.as_ref() else {
+                // The session has not run yet; it hands the queue over when it does.
+                return;
+            };
+            outbox.poll_flush(&mut Context::from_waker(waker))
         };
-        let mut cx = Context::from_waker(&waker);
-        match outbox.poll_flush(&mut cx) {
+        match flushed {
             Ok(true) => self.last_progress.set(Instant::now()),
             Ok(false) => {}
             Err(()) => {
