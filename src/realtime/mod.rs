@@ -7,11 +7,9 @@
 //!   every node publishes, so parties span nodes.
 //! - `session`: one per connection, from `hello` to close.
 //! - `socket`: one connection over actix-ws, with its bounded outbound queue.
-//! - `close_watch`: tells a close frame's bad reason (1007) from its bad code (1002).
 //! - `connections`: how many party connections each address and person holds here.
 //! - `limits`: per-connection token buckets.
 
-pub mod close_watch;
 pub mod connections;
 pub mod hub;
 pub mod limits;

@@ -14,6 +14,10 @@
 //! past the bound (the replies to a client that sends and never reads) ends the connection
 //! with 1008. A connection that takes nothing for `client_timeout_secs` is dropped by the
 //! heartbeat.
+//!
+//! - `outbox`: the queue and the paced handover to actix-ws.
+//! - `next`: what the session reads next — messages, the hub's signals, violations.
+//! - `close_watch`: tells a close frame's bad reason (1007) from its bad code (1002).
 
 use std::cell::{Cell, RefCell, RefMut};
 use std::pin::Pin;
@@ -22,69 +26,25 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, ProtocolError};
+use actix_ws::{AggregatedMessage, AggregatedMessageStream};
 use bytestring::ByteString;
 use futures_util::Stream;
 
+mod close_watch;
+mod next;
 mod outbox;
 
+pub use next::{Next, Signal};
 pub use outbox::WRITE_BUFFER;
 
+use self::close_watch::{BadCloseReason, CloseWatch};
+use self::next::violation;
 use self::outbox::{Out, Outbox};
-use super::close_watch::{BadCloseReason, CloseWatch};
 use super::limits::TokenBucket;
 use crate::config::RealtimeSettings;
 use crate::realtime::protocol::CloseReason;
 
 type BoxedPayloadStream = actix_http::BoxedPayloadStream;
-
-/// Why the hub interrupts a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    /// Party events were dropped: reread the state.
-    Resync,
-    /// The store stopped answering.
-    StoreDown,
-    /// The store answers again: register again and reread the state.
-    StoreUp,
-    /// The client has completed no frame for longer than `[realtime] client_timeout_secs`.
-    Silent,
-    /// The client has taken none of the queued messages for that long.
-    Stalled,
-    /// The session's own messages outgrew the queue: the client sends and does not read.
-    Backlog,
-    /// The party closed (its `closed` frame is already queued).
-    Close(CloseReason),
-}
-
-impl Signal {
-    /// A stronger signal replaces a weaker one not yet seen.
-    fn rank(self) -> u8 {
-        match self {
-            Self::Resync => 0,
-            // Of equal rank: the later news replaces the earlier (`StoreUp` resyncs too).
-            Self::StoreDown | Self::StoreUp => 1,
-            Self::Stalled => 2,
-            Self::Silent => 3,
-            Self::Backlog => 4,
-            Self::Close(_) => 5,
-        }
-    }
-}
-
-/// What the session reads next.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Next {
-    Text(ByteString),
-    Binary,
-    Signal(Signal),
-    /// The client sent a close frame.
-    Closed,
-    /// The connection ended or failed.
-    Gone,
-    /// The client broke the protocol: close with this reason (RFC 6455 §7.4 codes).
-    Violation(CloseReason),
-}
 
 /// The connection's end of actix-ws and the queue in front of it.
 pub struct Socket {
@@ -261,7 +221,9 @@ impl Socket {
             };
             let message = match item {
                 None => return Poll::Ready(Next::Gone),
-                Some(Err(err)) => return Poll::Ready(self.violation(&err)),
+                Some(Err(err)) => {
+                    return Poll::Ready(violation(&err, self.bad_close_reason.seen()))
+                }
                 Some(Ok(message)) => message,
             };
             self.last_heard.set(Instant::now());
@@ -407,42 +369,4 @@ impl Socket {
             }
         }
     }
-}
-
-impl Socket {
-    /// The close reason RFC 6455 §7.4 names for what the client's stream reported.
-    fn violation(&self, err: &ProtocolError) -> Next {
-        if matches!(err, ProtocolError::BadOpCode) && self.bad_close_reason.seen() {
-            return Next::Violation(CloseReason::InvalidData);
-        }
-        violation(err)
-    }
-}
-
-fn violation(err: &ProtocolError) -> Next {
-    match err {
-        ProtocolError::Overflow => Next::Violation(CloseReason::FrameTooLarge),
-        ProtocolError::Io(io) if is_utf8_error(io) => Next::Violation(CloseReason::InvalidData),
-        ProtocolError::Io(io) if is_payload_error(io) => Next::Gone,
-        // The one error actix-ws raises itself: fragments beyond the message limit.
-        ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::Other => {
-            Next::Violation(CloseReason::FrameTooLarge)
-        }
-        ProtocolError::Io(io) if io.kind() != std::io::ErrorKind::InvalidData => Next::Gone,
-        _ => Next::Violation(CloseReason::ProtocolViolation),
-    }
-}
-
-/// The connection itself failed (reset, closed mid-frame).
-fn is_payload_error(err: &std::io::Error) -> bool {
-    err.get_ref()
-        .is_some_and(|inner| inner.is::<actix_web::error::PayloadError>())
-}
-
-/// Text that is not UTF-8: a single frame's error carries the `Utf8Error`; a fragmented
-/// message's carries only its text (actix-ws formats it).
-fn is_utf8_error(err: &std::io::Error) -> bool {
-    err.get_ref().is_some_and(|inner| {
-        inner.is::<std::str::Utf8Error>() || inner.to_string().contains("utf-8")
-    })
 }
