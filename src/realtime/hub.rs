@@ -110,7 +110,15 @@ impl Hub {
             }
             let (tx, rx) = mpsc::unbounded_channel();
             let local = Rc::new(LocalHub::default());
-            tokio::task::spawn_local(local.clone().run(rx, self.heartbeat, self.timeout));
+            // Unconstrained by tokio's cooperative budget: handing an event to a viewer's
+            // channel takes a unit of the current task's budget, and a spent budget would
+            // refuse every handover after the first 128 viewers (waking each of the rest's
+            // sessions to do it instead). The loop yields after each delivery itself.
+            tokio::task::spawn_local(tokio::task::unconstrained(local.clone().run(
+                rx,
+                self.heartbeat,
+                self.timeout,
+            )));
             self.lock_mailboxes().push(tx);
             locals.push((self.id, local.clone()));
             local
@@ -223,6 +231,8 @@ impl LocalHub {
                 },
                 _ = tick.tick() => self.sweep(heartbeat, timeout),
             }
+            // Let the worker's connections write what was just handed to them.
+            tokio::task::yield_now().await;
         }
     }
 
