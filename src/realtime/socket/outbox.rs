@@ -79,12 +79,17 @@ impl AsRef<[u8]> for Tracked {
     }
 }
 
+impl Credit {
+    /// Gives `counted` bytes back and wakes the session if it waits for them.
+    fn give_back(&self, counted: usize) {
+        self.in_flight.fetch_sub(counted, Ordering::AcqRel);
+        self.waiting.wake();
+    }
+}
+
 impl Drop for Tracked {
     fn drop(&mut self) {
-        self.credit
-            .in_flight
-            .fetch_sub(self.counted, Ordering::AcqRel);
-        self.credit.waiting.wake();
+        self.credit.give_back(self.counted);
     }
 }
 
@@ -293,11 +298,7 @@ impl TrackedBytes {
 impl Drop for TrackedBytes {
     fn drop(&mut self) {
         if let Some(credit) = self.credit.take() {
-            drop(Tracked {
-                bytes: Bytes::new(),
-                counted: self.counted,
-                credit,
-            });
+            credit.give_back(self.counted);
         }
     }
 }
