@@ -70,8 +70,9 @@ run: deps redis build ## Start Redis if needed and serve on the port in server.t
 test: deps-test ## Every test: Rust unit and integration, browser modules, headless Chromium
 	$(MAKE) --no-print-directory test-rust test-js e2e
 
-test-rust: ## Rust unit tests and integration tests (they start their own redis-server)
+test-rust: ## Rust unit and integration tests, the API suite on a standalone Redis and on a Redis Cluster
 	$(CARGO) test --all-targets
+	WEWATCH_TEST_REDIS=cluster $(CARGO) test --test api
 
 test-js: ## Browser modules' unit tests under node --test
 	node --test tests/js/

@@ -286,6 +286,11 @@ impl Settings {
         if self.redis.key_prefix.is_empty() {
             return bad("redis.key_prefix must not be empty");
         }
+        if self.redis.key_prefix.contains(['{', '}']) {
+            return bad(
+                "redis.key_prefix must not contain braces (they mark Redis Cluster hash tags)",
+            );
+        }
         let redis = &self.redis;
         if [
             redis.connect_timeout_ms,

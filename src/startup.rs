@@ -28,6 +28,8 @@ const CLOCK_CALIBRATION_INTERVAL: Duration = Duration::from_secs(30);
 pub enum StartupError {
     #[error("cannot connect to Redis")]
     Store(#[source] crate::managers::store::ConnectError),
+    #[error("cannot move the stored data to the current key layout")]
+    Layout(#[source] crate::managers::StoreError),
     #[error("cannot read the Redis clock")]
     Clock(#[source] crate::managers::StoreError),
     #[error("cannot subscribe to party events")]
@@ -56,6 +58,9 @@ impl Application {
             .map_err(StartupError::Store)?;
         let conn = store.conn.clone();
         let managers = Managers::new(store.conn, &settings);
+        crate::managers::layout::upgrade(&conn, &managers.keys)
+            .await
+            .map_err(StartupError::Layout)?;
         managers
             .clock
             .calibrate(&conn)
@@ -77,7 +82,7 @@ impl Application {
             Duration::from_secs(settings.realtime.heartbeat_interval_secs),
             Duration::from_secs(settings.realtime.client_timeout_secs),
         ));
-        realtime::subscriber::start(
+        let subscriptions = realtime::subscriber::start(
             store.pubsub,
             managers.health.clone(),
             managers.keys.clone(),
@@ -117,6 +122,7 @@ impl Application {
             ),
             managers: managers.clone(),
             hub: hub.clone(),
+            subscriptions,
             settings: settings.realtime.clone(),
             chat: settings.chat.clone(),
             node_id,

@@ -75,18 +75,23 @@ impl ChatManager {
     ) -> Result<Posted, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
-        let kind = match kind {
-            ChatKind::User => "user",
-            ChatKind::System => "system",
+        let (kind, name) = match kind {
+            // The sender's name as it is now (they may have renamed themselves in another
+            // tab); their record lies in another slot than the party's chat.
+            ChatKind::User => {
+                let current: Option<String> = conn.hget(self.keys.user(user), "name").await?;
+                ("user", current.unwrap_or_else(|| name.to_owned()))
+            }
+            ChatKind::System => ("system", String::new()),
         };
         let result: Result<(i64, String), redis::RedisError> = self
             .post
             .key(self.keys.party_chat(&p))
             .key(self.keys.party_chat_seq(&p))
-            .key(self.keys.chat_rate(user))
+            .key(self.keys.chat_rate(&p, user))
             .key(self.keys.party_state(&p))
             .key(self.keys.party_root(party))
-            .key(self.keys.user(user))
+            .key(self.keys.events(&p))
             .arg(kind)
             .arg(user)
             .arg(name)
@@ -94,7 +99,6 @@ impl ChatManager {
             .arg(self.settings.history)
             .arg(self.settings.per_window)
             .arg(self.settings.window_secs)
-            .arg(self.keys.events(&p))
             .invoke_async(&mut conn)
             .await;
         match result {

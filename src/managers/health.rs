@@ -19,8 +19,10 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use redis::aio::ConnectionLike;
 use tokio::sync::watch;
+
+use super::store::Backend;
 
 /// Whether Redis answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +43,7 @@ struct Shared {
     /// The current status; every change wakes the receivers.
     status: watch::Sender<StoreStatus>,
     /// The connection the managers share, pinged by the probe and by [`StoreHealth::check`].
-    conn: ConnectionManager,
+    conn: Backend,
     /// Longest wait for a PING's answer.
     ping_timeout: Duration,
 }
@@ -50,11 +52,7 @@ impl StoreHealth {
     /// Starts `Up` (the server starts only once Redis answered) and spawns the probe, which
     /// pings through `conn` every `interval`, waiting at most `ping_timeout` for each answer,
     /// and ends once every handle of this health is gone.
-    pub(super) fn start(
-        conn: ConnectionManager,
-        interval: Duration,
-        ping_timeout: Duration,
-    ) -> Self {
+    pub(super) fn start(conn: Backend, interval: Duration, ping_timeout: Duration) -> Self {
         let health = Self {
             shared: Arc::new(Shared {
                 status: watch::Sender::new(StoreStatus::Up),
@@ -138,7 +136,7 @@ async fn probe(shared: Weak<Shared>, interval: Duration) {
 }
 
 /// Whether Redis answers a PING through `conn` within `timeout`.
-pub(super) async fn ping(conn: &mut ConnectionManager, timeout: Duration) -> bool {
+pub(super) async fn ping(conn: &mut impl ConnectionLike, timeout: Duration) -> bool {
     let ping = redis::cmd("PING");
     let answer = tokio::time::timeout(timeout, ping.query_async::<String>(conn)).await;
     matches!(answer, Ok(Ok(_)))

@@ -1,5 +1,11 @@
-//! Invite keys and the lifecycle shared by every kind of party root (videos, playlists):
-//! resolving a key, rotating it, deleting the root with everything of it.
+//! Invite keys and the lifecycle shared by every kind of party (videos, playlists): making a
+//! new one known, resolving a key, rotating it, deleting the party with everything of it.
+//!
+//! A party's record, its invite key and its owner's index lie under three hash tags (three
+//! slots on Redis Cluster), so each of these changes is a few single-slot steps, ordered so
+//! that a failure half-way leaves nothing anyone can open by mistake: an invite key opens a
+//! party only while the party's record names that very key (`Managers::open_invite`), and a
+//! library lists only the records that exist.
 
 use std::sync::Arc;
 
@@ -16,6 +22,9 @@ pub struct InvitesManager {
     delete: Arc<redis::Script>,
 }
 
+/// How many fresh keys rotation tries before giving up on a (vanishingly unlikely) clash.
+const ROTATE_ATTEMPTS: usize = 3;
+
 impl InvitesManager {
     pub fn new(conn: StoreConnection, keys: Keys) -> Self {
         Self {
@@ -26,6 +35,26 @@ impl InvitesManager {
         }
     }
 
+    /// Makes a party just stored reachable: its invite key, then its entry in its owner's
+    /// `index` (scored by `created_ms`).
+    pub async fn publish_new(
+        &self,
+        party: PartyId,
+        key: &InviteKey,
+        index: &str,
+        created_ms: u64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        conn.set::<_, _, ()>(self.keys.invite(key.as_str()), party.to_string())
+            .await?;
+        let id = match party {
+            PartyId::Video(id) => id.0,
+            PartyId::Playlist(id) => id.0,
+        };
+        conn.zadd::<_, _, _, ()>(index, id, created_ms).await?;
+        Ok(())
+    }
+
     /// The party an invite key opens.
     pub async fn resolve(&self, key: &InviteKey) -> Result<Option<PartyId>, StoreError> {
         let mut conn = self.conn.clone();
@@ -33,52 +62,75 @@ impl InvitesManager {
         Ok(party.as_deref().and_then(PartyId::parse))
     }
 
-    /// Replaces a party's invite key; viewers on the old key are disconnected.
+    /// Replaces a party's invite key; viewers on the old key are disconnected. `None` when
+    /// the party no longer exists.
     pub async fn rotate(&self, party: PartyId) -> Result<Option<InviteKey>, StoreError> {
         let mut conn = self.conn.clone();
-        let key = InviteKey::generate();
         let p = party.to_string();
-        let done: Option<i64> = self
-            .rotate
-            .key(self.keys.party_root(party))
-            .key(self.keys.invite(key.as_str()))
-            .arg(key.as_str())
-            .arg(self.keys.invite(""))
-            .arg(self.keys.events(&p))
-            .arg(PartyNotice::closed(CloseReason::InviteRotated).to_json())
-            .arg(&p)
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(done.map(|_| key))
+        for _ in 0..ROTATE_ATTEMPTS {
+            let key = InviteKey::generate();
+            let invite = self.keys.invite(key.as_str());
+            // Claimed first: until the record names it, the new key opens nothing.
+            let claimed: bool = redis::cmd("SET")
+                .arg(&invite)
+                .arg(&p)
+                .arg("NX")
+                .query_async::<Option<String>>(&mut conn)
+                .await?
+                .is_some();
+            if !claimed {
+                continue;
+            }
+            let old: Option<String> = self
+                .rotate
+                .key(self.keys.party_root(party))
+                .key(self.keys.events(&p))
+                .arg(key.as_str())
+                .arg(PartyNotice::closed(CloseReason::InviteRotated).to_json())
+                .invoke_async(&mut conn)
+                .await?;
+            let Some(old) = old else {
+                conn.del::<_, ()>(&invite).await?;
+                return Ok(None);
+            };
+            conn.del::<_, ()>(self.keys.invite(&old)).await?;
+            return Ok(Some(key));
+        }
+        Err(StoreError::Corrupt(
+            "no free invite key after several tries".into(),
+        ))
     }
 
-    /// Deletes a party's root, its invite key, its entry in `index` and `extra` keys, then
-    /// tells its viewers with `reason`. `false` when it was already gone.
+    /// Deletes a party with every key of it, tells its viewers with `reason`, then removes
+    /// its invite key and its entry in the owner's `index`. `false` when it was already gone.
     pub async fn delete(
         &self,
         party: PartyId,
         index: String,
-        extra: Vec<String>,
         reason: CloseReason,
     ) -> Result<bool, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
+        let mut keys = self.keys.party_keys(&p).into_iter();
+        let mut invocation = self.delete.key(keys.next().unwrap_or_default());
+        invocation.key(self.keys.events(&p));
+        for key in keys {
+            invocation.key(key);
+        }
+        let invite: Option<String> = invocation
+            .arg(PartyNotice::closed(reason).to_json())
+            .invoke_async(&mut conn)
+            .await?;
         let id = match party {
             PartyId::Video(id) => id.0,
             PartyId::Playlist(id) => id.0,
         };
-        let mut invocation = self.delete.key(self.keys.party_root(party));
-        invocation.key(index);
-        for key in self.keys.party_keys(&p).into_iter().chain(extra) {
-            invocation.key(key);
-        }
-        let done: Option<i64> = invocation
-            .arg(self.keys.invite(""))
-            .arg(id)
-            .arg(self.keys.events(&p))
-            .arg(PartyNotice::closed(reason).to_json())
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(done.is_some())
+        // Whatever the party's state, the owner's index forgets it.
+        conn.zrem::<_, _, ()>(&index, id).await?;
+        let Some(invite) = invite else {
+            return Ok(false);
+        };
+        conn.del::<_, ()>(self.keys.invite(&invite)).await?;
+        Ok(true)
     }
 }

@@ -13,6 +13,7 @@ mod clock;
 mod health;
 mod invites;
 mod keys;
+pub mod layout;
 mod party;
 mod playlists;
 pub mod scripts;

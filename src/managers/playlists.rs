@@ -10,7 +10,7 @@ use redis::AsyncCommands;
 
 use super::{now_ms, InvitesManager, Keys, StoreConnection, StoreError};
 use crate::domain::{
-    CloseReason, InviteKey, MediaSource, PartyNotice, Playlist, PlaylistId, PlaylistItem,
+    CloseReason, InviteKey, MediaSource, PartyId, PartyNotice, Playlist, PlaylistId, PlaylistItem,
     PlaylistView, UserId, VideoTitle,
 };
 
@@ -69,30 +69,32 @@ impl PlaylistsManager {
             invite_key: InviteKey::generate(),
             created_ms: now_ms(),
         };
-        redis::pipe()
-            .atomic()
-            .hset_multiple(
-                self.keys.playlist(id.0),
-                &[
-                    ("owner", owner.to_string()),
-                    ("title", playlist.title.clone()),
-                    ("invite_key", playlist.invite_key.as_str().to_owned()),
-                    ("created_ms", playlist.created_ms.to_string()),
-                ],
+        conn.hset_multiple::<_, _, _, ()>(
+            self.keys.party_root(playlist.party()),
+            &[
+                ("owner", owner.to_string()),
+                ("title", playlist.title.clone()),
+                ("invite_key", playlist.invite_key.as_str().to_owned()),
+                ("created_ms", playlist.created_ms.to_string()),
+            ],
+        )
+        .await?;
+        self.invites
+            .publish_new(
+                playlist.party(),
+                &playlist.invite_key,
+                &self.keys.user_playlists(owner),
+                playlist.created_ms,
             )
-            .set(
-                self.keys.invite(playlist.invite_key.as_str()),
-                playlist.party().to_string(),
-            )
-            .zadd(self.keys.user_playlists(owner), id.0, playlist.created_ms)
-            .query_async::<()>(&mut conn)
             .await?;
         Ok(playlist)
     }
 
     pub async fn get(&self, id: PlaylistId) -> Result<Option<Playlist>, StoreError> {
         let mut conn = self.conn.clone();
-        let h: HashMap<String, String> = conn.hgetall(self.keys.playlist(id.0)).await?;
+        let h: HashMap<String, String> = conn
+            .hgetall(self.keys.party_root(PartyId::Playlist(id)))
+            .await?;
         if h.is_empty() {
             return Ok(None);
         }
@@ -125,11 +127,13 @@ impl PlaylistsManager {
             .zcard(&key)
             .query_async(&mut conn)
             .await?;
-        let mut pipe = redis::pipe();
-        for id in &ids {
-            pipe.hgetall(self.keys.playlist(*id));
-        }
-        let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
+        // One read per playlist: their records lie in different slots.
+        let reads = ids.iter().map(|id| {
+            let mut read = redis::cmd("HGETALL");
+            read.arg(self.keys.party_root(PartyId::Playlist(PlaylistId(*id))));
+            read
+        });
+        let hashes: Vec<HashMap<String, String>> = self.conn.each(reads).await?;
         let playlists = ids
             .iter()
             .zip(hashes)
@@ -142,9 +146,10 @@ impl PlaylistsManager {
     /// The items in play order.
     pub async fn items(&self, id: PlaylistId) -> Result<Vec<PlaylistItem>, StoreError> {
         let mut conn = self.conn.clone();
+        let p = PartyId::Playlist(id).to_string();
         let (order, items): (Vec<String>, HashMap<String, String>) = redis::pipe()
-            .lrange(self.keys.playlist_order(id.0), 0, -1)
-            .hgetall(self.keys.playlist_items(id.0))
+            .lrange(self.keys.playlist_order(&p), 0, -1)
+            .hgetall(self.keys.playlist_items(&p))
             .query_async(&mut conn)
             .await?;
         Ok(order
@@ -169,7 +174,10 @@ impl PlaylistsManager {
             playlist: self.view(playlist).await?,
         }
         .to_json();
-        conn.publish::<_, _, ()>(self.keys.events(&playlist.party().to_string()), frame)
+        redis::cmd("SPUBLISH")
+            .arg(self.keys.events(&playlist.party().to_string()))
+            .arg(frame)
+            .exec_async(&mut conn)
             .await?;
         Ok(())
     }
@@ -180,8 +188,12 @@ impl PlaylistsManager {
         title: &VideoTitle,
     ) -> Result<Playlist, StoreError> {
         let mut conn = self.conn.clone();
-        conn.hset::<_, _, _, ()>(self.keys.playlist(playlist.id.0), "title", title.as_str())
-            .await?;
+        conn.hset::<_, _, _, ()>(
+            self.keys.party_root(playlist.party()),
+            "title",
+            title.as_str(),
+        )
+        .await?;
         let renamed = Playlist {
             title: title.as_str().to_owned(),
             ..playlist.clone()
@@ -199,13 +211,14 @@ impl PlaylistsManager {
         max_items: usize,
     ) -> Result<PlaylistItem, PlaylistError> {
         let mut conn = self.conn.clone();
-        let order = self.keys.playlist_order(playlist.id.0);
+        let p = playlist.party().to_string();
+        let order = self.keys.playlist_order(&p);
         let len: usize = conn.llen(&order).await.map_err(StoreError::from)?;
         if len >= max_items {
             return Err(PlaylistError::Full(max_items));
         }
         let id: u64 = conn
-            .hincr(self.keys.playlist(playlist.id.0), "next_item", 1)
+            .hincr(self.keys.party_root(playlist.party()), "next_item", 1)
             .await
             .map_err(StoreError::from)?;
         let item = PlaylistItem {
@@ -218,7 +231,7 @@ impl PlaylistsManager {
         let json = serde_json::to_string(&item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         redis::pipe()
             .atomic()
-            .hset(self.keys.playlist_items(playlist.id.0), id, json)
+            .hset(self.keys.playlist_items(&p), id, json)
             .rpush(&order, id)
             .query_async::<()>(&mut conn)
             .await
@@ -241,10 +254,11 @@ impl PlaylistsManager {
             .ok_or(PlaylistError::NoSuchItem)?;
         let following = items.get(index + 1).map(|i| i.id);
         let mut conn = self.conn.clone();
+        let p = playlist.party().to_string();
         redis::pipe()
             .atomic()
-            .lrem(self.keys.playlist_order(playlist.id.0), 0, item)
-            .hdel(self.keys.playlist_items(playlist.id.0), item)
+            .lrem(self.keys.playlist_order(&p), 0, item)
+            .hdel(self.keys.playlist_items(&p), item)
             .query_async::<()>(&mut conn)
             .await
             .map_err(StoreError::from)?;
@@ -274,7 +288,7 @@ impl PlaylistsManager {
         let mut conn = self.conn.clone();
         let moved: i64 = self
             .move_item
-            .key(self.keys.playlist_order(playlist.id.0))
+            .key(self.keys.playlist_order(&playlist.party().to_string()))
             .arg(item)
             .arg(index)
             .arg(max_items)
@@ -299,15 +313,10 @@ impl PlaylistsManager {
     }
 
     pub async fn delete(&self, playlist: &Playlist) -> Result<bool, StoreError> {
-        let extra = vec![
-            self.keys.playlist_items(playlist.id.0),
-            self.keys.playlist_order(playlist.id.0),
-        ];
         self.invites
             .delete(
                 playlist.party(),
                 self.keys.user_playlists(playlist.owner),
-                extra,
                 CloseReason::PlaylistDeleted,
             )
             .await

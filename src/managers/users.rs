@@ -84,7 +84,7 @@ pub(super) async fn keep(
     id: UserId,
 ) -> Result<(), StoreError> {
     KEEP.key(keys.user(id))
-        .arg(keys.auth_prefix())
+        .arg(keys.auth_prefix(id))
         .invoke_async::<()>(conn)
         .await?;
     Ok(())
@@ -133,7 +133,7 @@ impl UsersManager {
         let mut suffix = [0u8; 2];
         rand::rng().fill_bytes(&mut suffix);
         let name = DisplayName::guest(&format!("{:02X}{:02X}", suffix[0], suffix[1])).into_string();
-        let (user, auth) = (self.keys.user(id), self.keys.auth(&token.hash()));
+        let (user, auth) = (self.keys.user(id), self.keys.auth(id, &token.hash()));
         let mut pipe = redis::pipe();
         pipe.atomic()
             .hset_multiple(
@@ -163,7 +163,7 @@ impl UsersManager {
         let hash = token.hash();
         let name: Option<String> = self
             .authenticate
-            .key(self.keys.auth(&hash))
+            .key(self.keys.auth(id, &hash))
             .key(self.keys.user(id))
             .arg(id)
             .arg(&hash)
@@ -183,14 +183,14 @@ impl UsersManager {
         let next = AuthToken::generate();
         let name: Option<String> = self
             .rotate
-            .key(self.keys.auth(&token.hash()))
+            .key(self.keys.auth(id, &token.hash()))
             .key(self.keys.user(id))
-            .key(self.keys.auth(&next.hash()))
+            .key(self.keys.auth(id, &next.hash()))
             .arg(id)
             .arg(token.hash())
             .arg(next.hash())
             .arg(self.grace_secs)
-            .arg(self.keys.auth_prefix())
+            .arg(self.keys.auth_prefix(id))
             .arg(self.idle_secs)
             .invoke_async(&mut conn)
             .await?;

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use super::{now_ms, InvitesManager, Keys, StoreConnection, StoreError};
 use crate::domain::{
-    CloseReason, InviteKey, MediaKind, MediaSource, PartyNotice, UserId, Video, VideoId, VideoTitle,
+    CloseReason, InviteKey, MediaKind, MediaSource, PartyId, PartyNotice, UserId, Video, VideoId,
+    VideoTitle,
 };
 
 /// One page of a library, newest first.
@@ -59,6 +60,7 @@ impl VideosManager {
         // could still be forgotten.
         super::users::keep(&mut conn, &self.keys, owner).await?;
         let id = VideoId(conn.incr(self.keys.video_next_id(), 1).await?);
+        let root = self.keys.party_root(PartyId::Video(id));
         let video = Video {
             id,
             owner,
@@ -72,35 +74,39 @@ impl VideosManager {
             created_ms: now_ms(),
         };
         let mut pipe = redis::pipe();
-        pipe.atomic()
-            .hset_multiple(
-                self.keys.video(id.0),
-                &[
-                    ("owner", owner.to_string()),
-                    ("kind", video.kind.as_str().to_owned()),
-                    ("source", video.source.clone()),
-                    ("start_ms", video.start_ms.to_string()),
-                    ("title", video.title.clone()),
-                    ("invite_key", video.invite_key.as_str().to_owned()),
-                    ("created_ms", video.created_ms.to_string()),
-                ],
-            )
-            .set(
-                self.keys.invite(video.invite_key.as_str()),
-                video.party().to_string(),
-            )
-            .zadd(self.keys.user_videos(owner), id.0, video.created_ms);
+        pipe.atomic().hset_multiple(
+            &root,
+            &[
+                ("owner", owner.to_string()),
+                ("kind", video.kind.as_str().to_owned()),
+                ("source", video.source.clone()),
+                ("start_ms", video.start_ms.to_string()),
+                ("title", video.title.clone()),
+                ("invite_key", video.invite_key.as_str().to_owned()),
+                ("created_ms", video.created_ms.to_string()),
+            ],
+        );
         if title.is_some() {
             // A title the owner typed is never replaced by one a player reports.
-            pipe.hset(self.keys.video(id.0), "title_by", "owner");
+            pipe.hset(&root, "title_by", "owner");
         }
         pipe.query_async::<()>(&mut conn).await?;
+        self.invites
+            .publish_new(
+                video.party(),
+                &video.invite_key,
+                &self.keys.user_videos(owner),
+                video.created_ms,
+            )
+            .await?;
         Ok(video)
     }
 
     pub async fn get(&self, id: VideoId) -> Result<Option<Video>, StoreError> {
         let mut conn = self.conn.clone();
-        let h: HashMap<String, String> = conn.hgetall(self.keys.video(id.0)).await?;
+        let h: HashMap<String, String> = conn
+            .hgetall(self.keys.party_root(PartyId::Video(id)))
+            .await?;
         if h.is_empty() {
             return Ok(None);
         }
@@ -134,11 +140,13 @@ impl VideosManager {
             .zcard(&key)
             .query_async(&mut conn)
             .await?;
-        let mut pipe = redis::pipe();
-        for id in &ids {
-            pipe.hgetall(self.keys.video(*id));
-        }
-        let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
+        // One read per video: their records lie in different slots.
+        let reads = ids.iter().map(|id| {
+            let mut read = redis::cmd("HGETALL");
+            read.arg(self.keys.party_root(PartyId::Video(VideoId(*id))));
+            read
+        });
+        let hashes: Vec<HashMap<String, String>> = self.conn.each(reads).await?;
         let videos = ids
             .iter()
             .zip(hashes)
@@ -160,10 +168,12 @@ impl VideosManager {
         redis::pipe()
             .atomic()
             .hset_multiple(
-                self.keys.video(video.id.0),
+                self.keys.party_root(video.party()),
                 &[("title", renamed.title.as_str()), ("title_by", "owner")],
             )
-            .publish(self.keys.events(&video.party().to_string()), frame)
+            .cmd("SPUBLISH")
+            .arg(self.keys.events(&video.party().to_string()))
+            .arg(frame)
             .query_async::<()>(&mut conn)
             .await?;
         Ok(renamed)
@@ -195,10 +205,10 @@ impl VideosManager {
         let mut conn = self.conn.clone();
         let taken: i64 = self
             .adopt_title
-            .key(self.keys.video(video.id.0))
+            .key(self.keys.party_root(video.party()))
+            .key(self.keys.events(&video.party().to_string()))
             .arg(&automatic)
             .arg(title.as_str())
-            .arg(self.keys.events(&video.party().to_string()))
             .arg(frame)
             .invoke_async(&mut conn)
             .await?;
@@ -216,7 +226,6 @@ impl VideosManager {
             .delete(
                 video.party(),
                 self.keys.user_videos(video.owner),
-                Vec::new(),
                 CloseReason::VideoDeleted,
             )
             .await

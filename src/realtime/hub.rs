@@ -160,6 +160,11 @@ impl Hub {
         self.post(|| Delivery::Party(party, event.clone()));
     }
 
+    /// Sends an event to every local viewer of one party.
+    pub fn post_party(&self, party: PartyId, event: Event) {
+        self.post(|| Delivery::Party(party, event.clone()));
+    }
+
     /// Sends an event to every local viewer of every party.
     pub fn broadcast_all(&self, event: Event) {
         self.post(|| Delivery::All(event.clone()));

@@ -93,6 +93,11 @@ impl ViewerLists {
         self.lock().clear();
     }
 
+    /// Forgets one party's list: its publications may have been missed.
+    pub fn forget(&self, party: PartyId) {
+        self.lock().remove(&party);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PartyId, Kept>> {
         self.lists.lock().unwrap_or_else(|e| e.into_inner())
     }

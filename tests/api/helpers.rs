@@ -2,7 +2,6 @@
 //! jar, and a WebSocket client that speaks the party protocol.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -11,41 +10,35 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use wewatch::config::{SecretKey, Settings};
+use wewatch::managers::store::{PubSubConnector, StoreConnection};
 use wewatch::startup::Application;
 
-/// A redis-server owned by this test process. It is started through a shell that kills it
-/// when this process's end of the pipe closes, so no server outlives the tests.
+#[path = "../support/redis.rs"]
+pub mod redis_server;
+
+/// The Redis of this test process: standalone, or a three-master cluster when
+/// `WEWATCH_TEST_REDIS=cluster`.
 struct TestRedis {
     url: String,
     _dir: tempfile::TempDir,
-    _watchdog: Child,
+    _servers: Vec<redis_server::Server>,
 }
 
 fn redis() -> &'static TestRedis {
     static REDIS: OnceLock<TestRedis> = OnceLock::new();
     REDIS.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let socket = dir.path().join("redis.sock");
-        let script = format!(
-            "redis-server --port 0 --unixsocket '{sock}' --unixsocketperm 700 --dir '{dir}' --save '' --appendonly no \
-             --loglevel warning --logfile '{dir}/redis.log' & pid=$!; read _; kill $pid",
-            sock = socket.display(),
-            dir = dir.path().display()
-        );
-        let watchdog = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("redis-server must be installed (make deps-test installs it)");
-        for _ in 0..200 {
-            if socket.exists() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(25));
+        let (servers, url) = if redis_server::cluster_wanted() {
+            redis_server::cluster(dir.path(), 0)
+        } else {
+            let (server, url) = redis_server::standalone(dir.path());
+            (vec![server], url)
+        };
+        TestRedis {
+            url,
+            _dir: dir,
+            _servers: servers,
         }
-        assert!(socket.exists(), "redis-server did not start");
-        TestRedis { url: format!("redis+unix://{}", socket.display()), _dir: dir, _watchdog: watchdog }
     })
 }
 
@@ -57,7 +50,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     pub prefix: String,
-    pub redis: redis::aio::MultiplexedConnection,
+    /// A connection of the server's own kind (standalone or cluster), for looking inside.
+    pub redis: StoreConnection,
+    /// Opens subscriptions like the server's.
+    pub pubsub: PubSubConnector,
     pub settings: Settings,
 }
 
@@ -91,16 +87,19 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings();
     adjust(&mut settings);
+    spawn_app_on(settings).await
+}
+
+/// Starts the application with exactly these settings.
+pub async fn spawn_app_on(settings: Settings) -> TestApp {
     let app = Application::build(settings.clone())
         .await
         .expect("the application builds");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
-    let redis = redis::Client::open(settings.redis.url.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
+    let store = wewatch::managers::store::connect(&settings.redis)
         .await
-        .unwrap();
+        .expect("the tests reach their Redis");
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -112,7 +111,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
             .unwrap(),
         jar,
         prefix: settings.redis.key_prefix.clone(),
-        redis,
+        redis: store.conn,
+        pubsub: store.pubsub,
         settings,
     }
 }
@@ -224,6 +224,18 @@ impl TestApp {
         snapshot
     }
 
+    /// Subscribes to sharded channels, as a node does; their messages in order of arrival.
+    pub async fn watch_channels(&self, channels: &[String]) -> Channels {
+        let (mut link, pushes) = self.pubsub.open().await.expect("a subscription connection");
+        for channel in channels {
+            link.ssubscribe(channel).await.expect("subscribed");
+        }
+        Channels {
+            _link: link,
+            pushes,
+        }
+    }
+
     pub async fn connect(&self, invite_key: &str) -> Viewer {
         self.connect_with_origin(invite_key, Some(&self.address))
             .await
@@ -302,6 +314,33 @@ impl TestApp {
             .await;
         let welcome = viewer.expect("welcome").await;
         (viewer, welcome)
+    }
+}
+
+/// Messages on subscribed channels.
+pub struct Channels {
+    _link: wewatch::managers::store::PubSubLink,
+    pushes: tokio::sync::mpsc::UnboundedReceiver<redis::PushInfo>,
+}
+
+impl Channels {
+    /// The channel of the next message (waiting at most 10 s).
+    pub async fn next_message(&mut self) -> String {
+        loop {
+            let push = tokio::time::timeout(Duration::from_secs(10), self.pushes.recv())
+                .await
+                .expect("a message within 10 s")
+                .expect("the subscription is open");
+            if matches!(
+                push.kind,
+                redis::PushKind::SMessage | redis::PushKind::Message
+            ) {
+                return match push.data.into_iter().next() {
+                    Some(redis::Value::BulkString(bytes)) => String::from_utf8(bytes).unwrap(),
+                    other => panic!("a message without a channel: {other:?}"),
+                };
+            }
+        }
     }
 }
 

@@ -132,10 +132,10 @@ fn records(cookie: &str) -> (String, String) {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    (
-        format!("user:{}", cookie_user(cookie)),
-        format!("auth:{hash}"),
-    )
+    // Without the prefix, which the callers add.
+    let keys = wewatch::managers::Keys::new("");
+    let user = cookie_user(cookie);
+    (keys.user(user), keys.auth(user, &hash))
 }
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 //! managers where a person cannot reach it, and the bare script for the rest) and checks the
 //! caller got a clear refusal while nothing in Redis changed and nothing was published.
 
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 use wewatch::domain::{PartyId, PlaylistId, PresenceEntry, VideoId, ViewerStatus};
 use wewatch::managers::{scripts, CommandResult, Managers, PlaylistError};
@@ -118,27 +117,30 @@ const HOSTILE_NUMBERS: [&str; 10] = [
 #[tokio::test]
 async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
     let mut f = fixture().await;
-    let p = f.app.prefix.clone();
-    let k = |rest: &str| format!("{p}{rest}");
+    let keys = wewatch::managers::Keys::new(f.app.prefix.clone());
     let (video, playlist) = (f.video["id"].clone(), f.playlist["id"].clone());
     let (v, pl) = (format!("video:{video}"), format!("playlist:{playlist}"));
+    let owner_id = f.owner;
     let owner = f.owner.to_string();
     let item = f.items[0].to_string();
     let hash = "a".repeat(64);
     let frame = r#"{"type":"closed"}"#;
-    let events = k(&format!("events:{v}"));
+    let video_root = keys.party_root(PartyId::Video(VideoId(video.as_u64().unwrap())));
+    let playlist_root = keys.party_root(PartyId::Playlist(PlaylistId(playlist.as_u64().unwrap())));
 
     // The keys each script is given, as its manager builds them.
-    let move_keys = [k(&format!("playlist:{playlist}:order"))];
+    let move_keys = [keys.playlist_order(&pl)];
     let command_keys = [
-        k(&format!("party:{v}:state")),
-        k(&format!("video:{video}")),
-        k(&format!("party:{v}:settings")),
-        k(&format!("party:{v}:controllers")),
-        k(&format!("video:{video}")),
-        k(&format!("video:{video}")),
-        k(&format!("party:{v}:chat")),
-        k(&format!("party:{v}:chat_seq")),
+        keys.party_state(&v),
+        video_root.clone(),
+        keys.party_settings(&v),
+        keys.party_controllers(&v),
+        video_root.clone(),
+        video_root.clone(),
+        keys.party_chat(&v),
+        keys.party_chat_seq(&v),
+        keys.events(&v),
+        keys.party_commands(&v),
     ];
     let command_args = [
         "seek",
@@ -146,7 +148,7 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         "Mallory",
         "150",
         "2000",
-        &events,
+        "",
         &v,
         &owner,
         "video",
@@ -160,27 +162,32 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         "",
     ];
     let chat_keys = [
-        k(&format!("party:{v}:chat")),
-        k(&format!("party:{v}:chat_seq")),
-        k(&format!("chatrate:{owner}")),
-        k(&format!("party:{v}:state")),
-        k(&format!("video:{video}")),
-        k(&format!("user:{owner}")),
+        keys.party_chat(&v),
+        keys.party_chat_seq(&v),
+        keys.chat_rate(&v, owner_id),
+        keys.party_state(&v),
+        video_root.clone(),
+        keys.events(&v),
     ];
-    let chat_args = ["user", &owner, "", "hello", "500", "10", "10", &events];
+    let chat_args = ["user", &owner, "Owner", "hello", "500", "10", "10"];
     let presence_keys = [
-        k(&format!("party:{pl}:conns")),
-        k(&format!("playlist:{playlist}")),
-        k(&format!("party:{pl}:people")),
-        k(&format!("party:{pl}:departed")),
+        keys.party_conns(&pl),
+        playlist_root.clone(),
+        keys.party_people(&pl),
+        keys.party_departed(&pl),
     ];
     let entry = r#"{"user_id":1,"name":"x","node":"n","status":"watching","since":1}"#;
     let leave_keys = [
-        k(&format!("party:{pl}:conns")),
-        k(&format!("party:{pl}:people")),
-        k(&format!("party:{pl}:departed")),
-        k(&format!("playlist:{playlist}")),
+        keys.party_conns(&pl),
+        keys.party_people(&pl),
+        keys.party_departed(&pl),
+        playlist_root.clone(),
     ];
+    let auth = keys.auth(owner_id, &hash);
+    let user = keys.user(owner_id);
+    let new_auth = keys.auth(owner_id, "new");
+    let auth_prefix = keys.auth_prefix(owner_id);
+    let delete_keys = [video_root.clone(), keys.events(&v), keys.party_state(&v)];
 
     let mut rows = Vec::new();
     for bad in HOSTILE_NUMBERS {
@@ -223,7 +230,7 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         }
         rows.push(row(
             "settle_departure",
-            &[&k(&format!("party:{pl}:departed"))],
+            &[&keys.party_departed(&pl)],
             &[&owner, bad],
             "the departure time",
         ));
@@ -241,28 +248,15 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         ));
         rows.push(row(
             "authenticate",
-            &[&k(&format!("auth:{hash}")), &k(&format!("user:{owner}"))],
+            &[&auth, &user],
             &[&owner, &hash, bad],
             "the idle time",
         ));
         rows.push(row(
             "rotate_token",
-            &[
-                &k(&format!("auth:{hash}")),
-                &k(&format!("user:{owner}")),
-                &k("auth:new"),
-            ],
-            &[&owner, &hash, &"b".repeat(64), bad, &k("auth:"), "0"],
+            &[&auth, &user, &new_auth],
+            &[&owner, &hash, &"b".repeat(64), bad, &auth_prefix, "0"],
             "the grace time",
-        ));
-        rows.push(row(
-            "delete_party",
-            &[
-                &k(&format!("video:{video}")),
-                &k(&format!("user:{owner}:videos")),
-            ],
-            &[&k("invite:"), bad, &events, frame],
-            "the id",
         ));
     }
     // Ranges, words, counts, types and existence.
@@ -275,7 +269,7 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
     let mut fewer = command_args.to_vec();
     fewer.pop();
     let mut wrong_type = command_keys.to_vec();
-    wrong_type[3] = k(&format!("party:{v}:chat"));
+    wrong_type[3] = keys.party_chat(&v);
     let bot = with(&chat_args, 1, "bot");
     let silent = with(&chat_args, 4, "");
     let nobody = with(&chat_args, 2, "0");
@@ -294,7 +288,7 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         ),
         row(
             "move_item",
-            &[&k(&format!("playlist:{playlist}:items"))],
+            &[&keys.playlist_items(&pl)],
             &[&item, "0", "200"],
             "holds a hash, not a list",
         ),
@@ -342,9 +336,9 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         ),
         row(
             "party_command",
-            &ks(&command_keys[..7]),
+            &ks(&command_keys[..9]),
             &command_args,
-            "expected 8 keys",
+            "expected 10 keys",
         ),
         row(
             "party_command",
@@ -362,43 +356,24 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         ),
         row(
             "hset_if_exists",
-            &[
-                &k(&format!("party:{v}:settings")),
-                &k(&format!("video:{video}")),
-            ],
+            &[&keys.party_settings(&v), &video_root],
             &["", "1"],
             "the field",
         ),
         row(
             "hset_if_exists",
-            &[
-                &k(&format!("party:{v}:settings")),
-                &k(&format!("video:{video}")),
-            ],
+            &[&keys.party_settings(&v), &video_root],
             &["control", ""],
             "the value",
         ),
         row(
             "hset_if_exists",
-            &[
-                &k(&format!("party:{v}:chat")),
-                &k(&format!("video:{video}")),
-            ],
+            &[&keys.party_chat(&v), &video_root],
             &["control", "x"],
             "holds a list, not a hash",
         ),
-        row(
-            "keep_user",
-            &[&k(&format!("user:{owner}"))],
-            &[""],
-            "the auth key prefix",
-        ),
-        row(
-            "keep_user",
-            &[&k(&format!("user:{owner}"))],
-            &[],
-            "expected 1 arguments",
-        ),
+        row("keep_user", &[&user], &[""], "the auth key prefix"),
+        row("keep_user", &[&user], &[], "expected 1 arguments"),
         row(
             "presence_join",
             &ks(&presence_keys),
@@ -419,68 +394,56 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         ),
         row(
             "authenticate",
-            &[&k(&format!("auth:{hash}")), &k(&format!("user:{owner}"))],
+            &[&auth, &user],
             &[&owner, "zz", "0"],
             "the token hash",
         ),
         row(
             "rotate_token",
-            &[
-                &k(&format!("auth:{hash}")),
-                &k(&format!("user:{owner}")),
-                &k("auth:new"),
-            ],
-            &[&owner, &hash, &hash, "60", &k("auth:"), "0"],
+            &[&auth, &user, &new_auth],
+            &[&owner, &hash, &hash, "60", &auth_prefix, "0"],
             "must differ",
         ),
+        row("delete_party", &[&video_root], &[frame], "expected 2 keys"),
         row(
             "delete_party",
-            &[&k(&format!("video:{video}"))],
-            &[&k("invite:"), &video.to_string(), &events, frame],
-            "expected 2 keys",
-        ),
-        row(
-            "delete_party",
-            &[
-                &k(&format!("video:{video}")),
-                &k(&format!("user:{owner}:videos")),
-            ],
-            &[&k("invite:"), &video.to_string(), &events, "not json"],
+            &ks(&delete_keys),
+            &["not json"],
             "the closed frame",
         ),
         row(
+            "delete_party",
+            &ks(&delete_keys),
+            &[frame, "extra"],
+            "expected 1 arguments",
+        ),
+        row(
             "rotate_invite",
-            &[&k(&format!("video:{video}")), &k("invite:fresh")],
-            &["", &k("invite:"), &events, frame, &v],
+            &[&video_root, &keys.events(&v)],
+            &["", frame],
             "the new key",
         ),
         row(
             "rotate_invite",
-            &[
-                &k(&format!("video:{video}")),
-                &k(&format!(
-                    "invite:{}",
-                    f.video["invite_key"].as_str().unwrap()
-                )),
-            ],
-            &["taken", &k("invite:"), &events, frame, &v],
-            "the new invite key is taken",
+            &[&video_root, &keys.events(&v)],
+            &[f.video["invite_key"].as_str().unwrap(), frame],
+            "must differ",
         ),
         row(
             "adopt_title",
-            &[&k(&format!("video:{video}"))],
-            &["auto", "", &events, frame],
+            &[&video_root, &keys.events(&v)],
+            &["auto", "", frame],
             "the reported title",
         ),
         row(
             "adopt_title",
-            &[&k(&format!("video:{video}"))],
-            &["auto", "New", &events, "{"],
+            &[&video_root, &keys.events(&v)],
+            &["auto", "New", "{"],
             "the video frame",
         ),
         row(
             "settle_departure",
-            &[&k(&format!("party:{pl}:departed"))],
+            &[&keys.party_departed(&pl)],
             &["0", "5"],
             "the user id",
         ),
@@ -493,11 +456,24 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         "every script has rows: {scripts_seen:?}"
     );
 
-    let client = redis::Client::open(f.app.settings.redis.url.as_str()).unwrap();
-    let mut pubsub = client.get_async_pubsub().await.unwrap();
-    pubsub.psubscribe(format!("{p}events:*")).await.unwrap();
-    let mut published = pubsub.into_on_message();
-    let marker = k("events:marker");
+    // Every channel a script could publish to, and a marker in each of their slots: after
+    // each row, both markers must be the next messages.
+    let markers = [
+        format!(
+            "{}:marker",
+            keys.party_root(PartyId::Video(VideoId(video.as_u64().unwrap())))
+        ),
+        format!("{}:marker", playlist_root),
+    ];
+    let mut published = f
+        .app
+        .watch_channels(&[
+            keys.events(&v),
+            keys.events(&pl),
+            markers[0].clone(),
+            markers[1].clone(),
+        ])
+        .await;
 
     let mut conn = f.app.redis.clone();
     for (n, r) in rows.iter().enumerate() {
@@ -519,21 +495,20 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         let refusal = scripts::refusal(&err).unwrap();
         assert!(refusal.contains(r.refusal), "{what}: {refusal}");
         assert_unchanged(&before, &f.app.snapshot().await, &what);
-        redis::cmd("PUBLISH")
-            .arg(&marker)
-            .arg(n)
-            .query_async::<()>(&mut conn)
-            .await
-            .unwrap();
-        let next = tokio::time::timeout(std::time::Duration::from_secs(5), published.next())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            next.get_channel_name(),
-            marker,
-            "{what}: published something"
-        );
+        for marker in &markers {
+            redis::cmd("SPUBLISH")
+                .arg(marker)
+                .arg(n)
+                .query_async::<()>(&mut conn)
+                .await
+                .unwrap();
+        }
+        let mut seen = Vec::new();
+        while seen.len() < markers.len() {
+            let channel = published.next_message().await;
+            assert!(markers.contains(&channel), "{what}: published to {channel}");
+            seen.push(channel);
+        }
     }
 }
 
@@ -601,7 +576,7 @@ async fn hostile_commands_through_the_managers_are_refused_and_change_nothing() 
         let result = f
             .managers
             .party
-            .apply(party, command, f.owner, "Owner", None)
+            .apply(party, command, f.owner, "Owner", None, None)
             .await
             .unwrap();
         assert!(
@@ -618,6 +593,7 @@ async fn hostile_commands_through_the_managers_are_refused_and_change_nothing() 
             Command::Jump { item: 999_999 },
             f.owner,
             "Owner",
+            None,
             None,
         )
         .await

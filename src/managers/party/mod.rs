@@ -20,8 +20,6 @@ pub use presence::{Arrival, Departure};
 
 use std::sync::Arc;
 
-use redis::AsyncCommands;
-
 use super::{Keys, StoreConnection, StoreError};
 use crate::config::SyncSettings;
 use crate::domain::{ErrorCode, PartyId};
@@ -84,7 +82,10 @@ impl PartyManager {
     /// Publishes a frame to every viewer of a party, on every node.
     pub async fn publish(&self, party: PartyId, frame: &str) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        conn.publish::<_, _, ()>(self.keys.events(&party.to_string()), frame)
+        redis::cmd("SPUBLISH")
+            .arg(self.keys.events(&party.to_string()))
+            .arg(frame)
+            .exec_async(&mut conn)
             .await?;
         Ok(())
     }

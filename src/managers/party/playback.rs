@@ -19,14 +19,12 @@ impl PartyManager {
         by: &str,
         line: Option<&Announcement>,
         about: &str,
+        command_id: &str,
     ) -> Result<CommandResult, StoreError> {
         let mut conn = self.conn.clone();
         let p = party.to_string();
         let (items, order) = match party {
-            PartyId::Playlist(id) => (
-                self.keys.playlist_items(id.0),
-                self.keys.playlist_order(id.0),
-            ),
+            PartyId::Playlist(_) => (self.keys.playlist_items(&p), self.keys.playlist_order(&p)),
             PartyId::Video(_) => (self.keys.party_root(party), self.keys.party_root(party)),
         };
         let result: Result<(i64, String), redis::RedisError> = self
@@ -39,12 +37,14 @@ impl PartyManager {
             .key(order)
             .key(self.keys.party_chat(&p))
             .key(self.keys.party_chat_seq(&p))
+            .key(self.keys.events(&p))
+            .key(self.keys.party_commands(&p))
             .arg(name)
             .arg(value)
             .arg(by)
             .arg(self.sync.play_lead_ms)
             .arg(self.sync.pause_tolerance_ms)
-            .arg(self.keys.events(&p))
+            .arg(command_id)
             .arg(&p)
             .arg(user)
             .arg(party.kind())
@@ -86,16 +86,17 @@ impl PartyManager {
 
     /// The current state (created on first use); `None` when the party is gone.
     pub async fn state(&self, party: PartyId) -> Result<Option<PlaybackState>, StoreError> {
-        match self.run(party, "state", "0", 0, "", None, "").await? {
+        match self.run(party, "state", "0", 0, "", None, "", "").await? {
             CommandResult::Applied { state, .. } => Ok(Some(state)),
             _ => Ok(None),
         }
     }
 
     /// Applies a validated command from `user` on the Redis clock; a change is stored and
-    /// published in the same step.
-    /// Applies a command. `line`, if any, is posted to the chat as a system line in the same
-    /// step when the command changes something (and carried by the published state).
+    /// published in the same step. `line`, if any, is posted to the chat as a system line in
+    /// the same step when the command changes something (and carried by the published state).
+    /// A command with the `id` (chosen by the sender's page) of one already applied is not
+    /// applied again: it is answered with the state as it is.
     pub async fn apply(
         &self,
         party: PartyId,
@@ -103,9 +104,11 @@ impl PartyManager {
         user: UserId,
         by: &str,
         line: Option<&Announcement>,
+        id: Option<&str>,
     ) -> Result<CommandResult, StoreError> {
         let (name, value) = command.script_args();
-        self.run(party, name, &value, user, by, line, "").await
+        let id = id.map(|id| format!("{user}:{id}")).unwrap_or_default();
+        self.run(party, name, &value, user, by, line, "", &id).await
     }
 
     /// Shortest duration a player may report (`[sync] min_duration_ms`).
@@ -125,7 +128,7 @@ impl PartyManager {
         by: &str,
     ) -> Result<CommandResult, StoreError> {
         let (name, value) = duration.script_args();
-        self.run(party, name, &value, user, by, None, media.unwrap_or(""))
+        self.run(party, name, &value, user, by, None, media.unwrap_or(""), "")
             .await
     }
 
@@ -142,6 +145,7 @@ impl PartyManager {
             0,
             "",
             None,
+            "",
             "",
         )
         .await

@@ -136,17 +136,18 @@ impl PartyManager {
         mut entries: Vec<PresenceEntry>,
         limit: usize,
     ) -> Result<(Vec<ViewerSummary>, usize), StoreError> {
-        let mut conn = self.conn.clone();
         entries.sort_by_key(|e| e.since);
         let mut people = summarise(&entries);
         let total = people.len();
         people.truncate(limit);
         if !people.is_empty() {
-            let mut pipe = redis::pipe();
-            for person in &people {
-                pipe.hget(self.keys.user(person.user_id), "name");
-            }
-            let names: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
+            // One read per person: their records lie in different slots.
+            let reads = people.iter().map(|person| {
+                let mut read = redis::cmd("HGET");
+                read.arg(self.keys.user(person.user_id)).arg("name");
+                read
+            });
+            let names: Vec<Option<String>> = self.conn.each(reads).await?;
             for (person, name) in people.iter_mut().zip(names) {
                 if let Some(name) = name {
                     person.name = name;

@@ -1,20 +1,20 @@
 -- Appends a chat message (or a system line) to a party's history and publishes it.
--- KEYS[1] = party:{party}:chat   KEYS[2] = party:{party}:chat_seq   KEYS[3] = chatrate:{user}
--- KEYS[4] = party:{party}:state  KEYS[5] = the party's root hash     KEYS[6] = user:{id}
+-- KEYS[1] = party:{party}:chat   KEYS[2] = party:{party}:chat_seq
+-- KEYS[3] = party:{party}:chatrate:{user}   KEYS[4] = party:{party}:state
+-- KEYS[5] = the party's record   KEYS[6] = its event channel
 -- ARGV[1] = kind (user | system)   ARGV[2] = user id (0 for system lines)
--- ARGV[3] = name for system lines   ARGV[4] = text   ARGV[5] = messages kept
+-- ARGV[3] = the sender's name ('' for system lines)   ARGV[4] = text   ARGV[5] = messages kept
 -- ARGV[6] = messages allowed per window (user messages)   ARGV[7] = window (s)
--- ARGV[8] = event channel
 -- Returns {1, message JSON}, or {-1, seconds to wait} when the sender is over the rate.
 -- The message carries the video position at which it was written, on the Redis clock.
-local bad = counts(6, 8) or one_of(ARGV[1], 'the kind', { 'user', 'system' })
+local bad = counts(6, 7) or one_of(ARGV[1], 'the kind', { 'user', 'system' })
   or integer(ARGV[2], 'the user id', 0, ID_MAX) or short(ARGV[3], 'the name', 1024)
   or filled(ARGV[4], 'the text', 65536) or integer(ARGV[5], 'the messages kept', 1, 1000000)
   or integer(ARGV[6], 'the messages per window', 1, 1000000)
-  or integer(ARGV[7], 'the window', 1, 1000000) or filled(ARGV[8], 'the channel', 1024)
+  or integer(ARGV[7], 'the window', 1, 1000000)
   or holds(KEYS[1], 'the chat', 'list') or holds(KEYS[2], 'the chat sequence', 'string')
   or holds(KEYS[3], 'the chat rate', 'string') or holds(KEYS[4], 'the party state', 'hash')
-  or holds(KEYS[5], 'the party', 'hash') or holds(KEYS[6], 'the user', 'hash')
+  or holds(KEYS[5], 'the party', 'hash')
 if bad then return bad end
 if (ARGV[1] == 'user') ~= (ARGV[2] ~= '0') then
   return invalid('a user message needs a user id, a system line none (0)')
@@ -49,7 +49,6 @@ end
 local dur = tonumber(s.duration_ms or '-1')
 if dur >= 0 and position > dur then position = dur end
 local name = ARGV[3]
-if user then name = redis.call('HGET', KEYS[6], 'name') or ARGV[3] end
 local message = {
   id = redis.call('INCR', KEYS[2]),
   kind = ARGV[1],
@@ -63,5 +62,5 @@ local message = {
 local json = cjson.encode(message)
 redis.call('RPUSH', KEYS[1], json)
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[5]), -1)
-redis.call('PUBLISH', ARGV[8], cjson.encode({ type = 'chat', message = message }))
+redis.call('SPUBLISH', KEYS[6], cjson.encode({ type = 'chat', message = message }))
 return { 1, json }

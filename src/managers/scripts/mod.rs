@@ -1,16 +1,27 @@
 //! The Lua scripts behind every multi-key change, each with the shared argument checks
 //! (`checks.lua`) in front.
 //!
+//! Every script runs on one slot: all its keys (and the channel it publishes to, with
+//! `SPUBLISH`) share one hash tag (`keys.rs`).
+//!
 //! Every script checks its keys and arguments — how many, numbers and their ranges, the types
 //! of the keys it writes, the things that must exist — before its first write, and refuses
 //! bad ones with the error reply `WW_INVALID <what is wrong>`, having changed nothing (Redis
 //! does not undo a script that fails half-way). Managers turn the refusals a person's input
 //! can reach into their own errors with [`refusal`].
 
-/// A script's source with the checks in front.
+/// A script's source with the checks in front. The `#!lua` line makes Redis refuse a key of
+/// another slot (on Redis Cluster) instead of letting a write or a publish land on the wrong
+/// shard; so every key a script touches is passed in `KEYS`, channels included, and shares
+/// one hash tag.
 macro_rules! script {
     ($file:literal) => {
-        concat!(include_str!("checks.lua"), "\n", include_str!($file))
+        concat!(
+            "#!lua\n",
+            include_str!("checks.lua"),
+            "\n",
+            include_str!($file)
+        )
     };
 }
 

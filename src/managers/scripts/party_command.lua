@@ -7,9 +7,10 @@
 -- ARGV[2] = its number (pause: the position the viewer saw, or -1; seek: position; rate: rate;
 --           duration: duration; jump / ended: item id; refresh: the item to fall back to)
 -- ARGV[3] = display name of the sender   ARGV[4] = play lead (ms)   ARGV[5] = pause tolerance (ms)
--- ARGV[6] = event channel   ARGV[7] = party id   ARGV[8] = sender's user id (0: the server)
+-- ARGV[6] = the command's id ('user id:client id'; '' for none)   ARGV[7] = party id   ARGV[8] = sender's user id (0: the server)
 -- ARGV[9] = party kind: video | playlist
 -- KEYS[7] = party:{party}:chat   KEYS[8] = party:{party}:chat_seq
+-- KEYS[9] = the party's event channel   KEYS[10] = party:{party}:cmds (recent command ids)
 -- ARGV[10] = the chat's system line for this action ('' for none)
 -- ARGV[11] = '1' to end that line with the position   ARGV[12] = chat messages kept
 -- ARGV[13] = jump lead (ms): a seek or an item switch while playing starts this far ahead, so
@@ -24,10 +25,10 @@
 -- {-1, code} when the command is refused (nothing changed). After a change with a system
 -- line, the line is stored in the chat history and the frame carries it (`chat`): one
 -- event per action. Bad arguments are refused (`WW_INVALID`) before anything is read or written.
-local bad = counts(8, 17) or one_of(ARGV[1], 'the command', { 'state', 'play', 'pause', 'seek',
+local bad = counts(10, 17) or one_of(ARGV[1], 'the command', { 'state', 'play', 'pause', 'seek',
     'rate', 'duration', 'skip', 'jump', 'ended', 'refresh', 'hold', 'resume' })
   or short(ARGV[3], 'the name', 1024) or integer(ARGV[4], 'the play lead', 0, 60000)
-  or integer(ARGV[5], 'the pause tolerance', 0, 3600000) or filled(ARGV[6], 'the channel', 1024)
+  or integer(ARGV[5], 'the pause tolerance', 0, 3600000) or short(ARGV[6], 'the command id', 96)
   or filled(ARGV[7], 'the party id', 64) or integer(ARGV[8], 'the user id', 0, ID_MAX)
   or one_of(ARGV[9], 'the party kind', { 'video', 'playlist' })
   or short(ARGV[10], 'the chat line', 65536) or one_of(ARGV[11], 'the position flag', { '0', '1' })
@@ -38,6 +39,7 @@ local bad = counts(8, 17) or one_of(ARGV[1], 'the command', { 'state', 'play', '
   or holds(KEYS[1], 'the state', 'hash') or holds(KEYS[2], 'the party', 'hash')
   or holds(KEYS[3], 'the settings', 'hash') or holds(KEYS[4], 'the controllers', 'set')
   or holds(KEYS[7], 'the chat', 'list') or holds(KEYS[8], 'the chat sequence', 'string')
+  or holds(KEYS[10], 'the command ids', 'zset')
 if not bad and ARGV[9] == 'playlist' then
   bad = holds(KEYS[5], 'the items', 'hash') or holds(KEYS[6], 'the order', 'list')
 end
@@ -61,6 +63,9 @@ if bad then return bad end
 local seq_text = redis.call('GET', KEYS[8])
 if seq_text and not string.match(seq_text, '^%d+$') then return invalid('the chat sequence is not a number') end
 
+-- How many recent command ids a party remembers, per party (enough for every viewer's
+-- retries after a reconnect).
+local COMMAND_IDS_KEPT = 1024
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -68,6 +73,13 @@ if redis.call('EXISTS', KEYS[2]) == 0 then
 end
 local cmd = ARGV[1]
 local value = tonumber(ARGV[2])
+-- A command retried with the id of one already applied (its sender reconnected before the
+-- answer came) changes nothing again: it is answered with the state as it is.
+local command_id = ARGV[6]
+if command_id ~= '' and redis.call('ZSCORE', KEYS[10], command_id) then
+  cmd = 'state'
+  command_id = ''
+end
 local playlist = ARGV[9] == 'playlist'
 
 -- Who may control: everyone, or (mode "promoted") the owner and the viewers they promoted.
@@ -280,7 +292,11 @@ if changed and cmd ~= 'state' and ARGV[10] ~= '' then
 end
 local frame = cjson.encode(event)
 if changed and cmd ~= 'state' then
-  redis.call('PUBLISH', ARGV[6], frame)
+  redis.call('SPUBLISH', KEYS[9], frame)
+end
+if command_id ~= '' then
+  redis.call('ZADD', KEYS[10], now, command_id)
+  redis.call('ZREMRANGEBYRANK', KEYS[10], 0, -(COMMAND_IDS_KEPT + 1))
 end
 if changed then return { 1, frame } end
 return { 0, frame }

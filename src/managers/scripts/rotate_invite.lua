@@ -1,18 +1,16 @@
--- Gives a video a new invite key; the old key stops working at once.
--- KEYS[1] = video:{id}   KEYS[2] = invite:{new key}
--- ARGV[1] = new key   ARGV[2] = invite key prefix   ARGV[3] = event channel
--- ARGV[4] = the `closed` frame for viewers of the old key   ARGV[5] = party id
--- Returns 1, or nil when the video no longer exists.
-local bad = counts(2, 5) or filled(ARGV[1], 'the new key', 64)
-  or filled(ARGV[2], 'the invite key prefix', 1024) or filled(ARGV[3], 'the channel', 1024)
-  or json_object(ARGV[4], 'the closed frame') or filled(ARGV[5], 'the party id', 64)
-  or holds(KEYS[1], 'the video', 'hash')
+-- Gives a video or playlist a new invite key and tells the viewers of the old one. The
+-- invite keys themselves live under their own hash tags: the caller has claimed the new one
+-- before, and removes the old one afterwards (an invite that no longer matches the party's
+-- record opens nothing meanwhile).
+-- KEYS[1] = the party's record   KEYS[2] = its event channel
+-- ARGV[1] = new key   ARGV[2] = the `closed` frame for viewers of the old key
+-- Returns the old key, or nil when the party no longer exists.
+local bad = counts(2, 2) or filled(ARGV[1], 'the new key', 64)
+  or json_object(ARGV[2], 'the closed frame') or holds(KEYS[1], 'the party', 'hash')
 if bad then return bad end
-if redis.call('EXISTS', KEYS[2]) == 1 then return invalid('the new invite key is taken') end
 local old = redis.call('HGET', KEYS[1], 'invite_key')
 if not old then return false end
-redis.call('DEL', ARGV[2] .. old)
-redis.call('SET', KEYS[2], ARGV[5])
+if old == ARGV[1] then return invalid('the new key must differ from the old one') end
 redis.call('HSET', KEYS[1], 'invite_key', ARGV[1])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1
+redis.call('SPUBLISH', KEYS[2], ARGV[2])
+return old

@@ -47,6 +47,8 @@ pub struct SessionContext {
     pub connections: Arc<super::connections::Connections>,
     pub managers: Managers,
     pub hub: Arc<Hub>,
+    /// This node's party channels.
+    pub subscriptions: super::subscriber::Subscriptions,
     pub settings: RealtimeSettings,
     pub chat: ChatSettings,
     /// This node's id, recorded in presence entries.
@@ -252,12 +254,17 @@ impl Connection {
     }
 
     async fn serve(mut self, socket: &Rc<Socket>) -> Exit {
-        // Join the group before reading the state, so no event falls between the two; the
-        // socket holds events back until `welcome` is out.
+        // Subscribe to the party's channel and join the group before reading the state, so
+        // no event falls between the two; the socket holds events back until `welcome` is out.
+        let subscriptions = self.ctx.subscriptions.clone();
+        if !subscriptions.acquire(self.party).await {
+            return Exit::Store;
+        }
         let hub = self.ctx.hub.clone();
         hub.join(self.party, socket);
         let exit = self.run_joined(socket).await;
         hub.leave(self.party, socket);
+        subscriptions.release(self.party);
         Box::pin(self.depart()).await;
         exit
     }

@@ -37,6 +37,7 @@ impl Connection {
                 self.user.id,
                 &self.user.name,
                 line.as_ref(),
+                None,
             )
             .await;
         match result {
@@ -127,7 +128,7 @@ impl Connection {
             .ctx
             .managers
             .party
-            .apply(self.party, command, 0, &self.user.name, None)
+            .apply(self.party, command, 0, &self.user.name, None, None)
             .await;
         if let Err(err) = result {
             tracing::warn!(error = %err, party = %self.party, ?command, "server command failed");

@@ -1,16 +1,24 @@
 //! The connections to Redis, each bounded in time, so an outage costs a prompt 503 rather
 //! than a hanging request.
 //!
-//! [`StoreConnection`] is the one multiplexed connection every manager clones: a
-//! `ConnectionManager` that reconnects by itself, behind a timeout per call that reports
-//! calls which cannot reach Redis to [`StoreHealth`]. [`connect`] builds it at start, waiting
-//! a configured time for Redis to appear; [`PubSubConnector`] opens the node's event
-//! subscription with the same limits.
+//! [`StoreConnection`] is the one multiplexed connection every manager clones: on one Redis,
+//! a `ConnectionManager` that reconnects by itself; on a Redis Cluster (`address.rs`), a
+//! cluster connection that follows the slots from node to node. Either way every call has a
+//! timeout, and calls that cannot reach Redis are reported to [`StoreHealth`]. [`connect`]
+//! builds it at start, waiting a configured time for Redis to appear; [`PubSubConnector`]
+//! opens the node's subscription connection (`pubsub.rs`) with the same limits.
+
+mod address;
+mod pubsub;
 
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Value};
+
+pub use address::Address;
+pub use pubsub::{PubSubConnector, PubSubLink};
 
 use super::health::{self, StoreHealth};
 use crate::config::RedisSettings;
@@ -19,16 +27,53 @@ use crate::config::RedisSettings;
 const STARTUP_RETRY_DELAY: Duration = Duration::from_millis(500);
 /// Longest pause between reconnection attempts of the connection manager, in ms.
 const RECONNECT_MAX_DELAY_MS: u64 = 1000;
+/// How often a cluster call is retried on a redirection or a lost node (within its timeout).
+const CLUSTER_RETRIES: u32 = 3;
 
 /// The shared Redis connection: every call fails after `[redis] command_timeout_ms`, waiting
 /// for a reconnection included. Cheap to clone.
 #[derive(Clone)]
 pub struct StoreConnection {
-    inner: ConnectionManager,
+    inner: Backend,
     /// Longest a call may take.
     timeout: Duration,
     /// Told about every call that could not reach Redis.
     health: StoreHealth,
+}
+
+/// One Redis or a Redis Cluster.
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Backend {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 /// What [`connect`] gives: the shared connection and the way to open a subscription.
@@ -54,14 +99,12 @@ pub enum ConnectError {
 /// Connects to Redis, trying again for `[redis] startup_retry_secs`, and starts the health
 /// probe. Logs at once when the first attempt fails.
 pub async fn connect(settings: &RedisSettings) -> Result<Store, ConnectError> {
-    let client = redis::Client::open(settings.url.as_str()).map_err(ConnectError::Url)?;
-    // The address only: the URL may carry a password.
-    let address = client.get_connection_info().addr.to_string();
+    let address = Address::parse(&settings.url).map_err(ConnectError::Url)?;
     let limits = Limits::from(settings);
     let deadline = Instant::now() + Duration::from_secs(settings.startup_retry_secs);
     let mut attempts = 0u32;
     let inner = loop {
-        let attempt = ConnectionManager::new_with_config(client.clone(), limits.manager_config());
+        let attempt = open(&address, &limits);
         let failure = match tokio::time::timeout(limits.connect + limits.command, attempt).await {
             Ok(Ok(conn)) => break conn,
             Ok(Err(err)) => err,
@@ -71,7 +114,7 @@ pub async fn connect(settings: &RedisSettings) -> Result<Store, ConnectError> {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(ConnectError::Unreachable {
-                address,
+                address: address.describe(),
                 secs: settings.startup_retry_secs,
                 source: failure,
             });
@@ -79,14 +122,15 @@ pub async fn connect(settings: &RedisSettings) -> Result<Store, ConnectError> {
         if attempts == 1 {
             tracing::warn!(
                 error = %failure,
-                "cannot reach Redis at {address}; retrying for {} s",
+                "cannot reach Redis at {}; retrying for {} s",
+                address.describe(),
                 settings.startup_retry_secs
             );
         }
         tokio::time::sleep(STARTUP_RETRY_DELAY.min(left)).await;
     };
     if attempts > 0 {
-        tracing::info!("reached Redis at {address}");
+        tracing::info!("reached Redis at {}", address.describe());
     }
     let health = StoreHealth::start(inner.clone(), limits.probe_interval, limits.ping);
     Ok(Store {
@@ -95,17 +139,36 @@ pub async fn connect(settings: &RedisSettings) -> Result<Store, ConnectError> {
             timeout: limits.command,
             health,
         },
-        pubsub: PubSubConnector { client, limits },
+        pubsub: PubSubConnector::new(address, limits),
     })
+}
+
+/// One attempt at the shared connection.
+async fn open(address: &Address, limits: &Limits) -> Result<Backend, RedisError> {
+    match address {
+        Address::Single(info) => {
+            let client = redis::Client::open(info.clone())?;
+            let conn = ConnectionManager::new_with_config(client, limits.manager_config()).await?;
+            Ok(Backend::Single(conn))
+        }
+        Address::Cluster(seeds) => {
+            let client = redis::cluster::ClusterClientBuilder::new(seeds.clone())
+                .connection_timeout(limits.connect)
+                .response_timeout(limits.command)
+                .retries(CLUSTER_RETRIES)
+                .build()?;
+            Ok(Backend::Cluster(client.get_async_connection().await?))
+        }
+    }
 }
 
 /// The time limits of `[redis]`.
 #[derive(Debug, Clone, Copy)]
-struct Limits {
-    connect: Duration,
-    command: Duration,
-    ping: Duration,
-    probe_interval: Duration,
+pub(crate) struct Limits {
+    pub(crate) connect: Duration,
+    pub(crate) command: Duration,
+    pub(crate) ping: Duration,
+    pub(crate) probe_interval: Duration,
 }
 
 impl From<&RedisSettings> for Limits {
@@ -135,7 +198,7 @@ impl Limits {
     }
 }
 
-fn timed_out(what: &str) -> RedisError {
+pub(crate) fn timed_out(what: &str) -> RedisError {
     RedisError::from(std::io::Error::new(
         std::io::ErrorKind::TimedOut,
         format!("{what} timed out"),
@@ -146,6 +209,24 @@ impl StoreConnection {
     /// The store's health, which this connection keeps informed.
     pub fn health(&self) -> &StoreHealth {
         &self.health
+    }
+
+    /// Whether this is a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.inner, Backend::Cluster(_))
+    }
+
+    /// Runs commands that may lie in different slots, each on its own but all at once (on a
+    /// Redis Cluster a pipeline must stay within one slot); their answers in order.
+    pub async fn each<T: FromRedisValue>(
+        &self,
+        cmds: impl IntoIterator<Item = Cmd>,
+    ) -> Result<Vec<T>, RedisError> {
+        let calls = cmds.into_iter().map(|cmd| {
+            let mut conn = self.clone();
+            async move { cmd.query_async::<T>(&mut conn).await }
+        });
+        futures_util::future::try_join_all(calls).await
     }
 
     /// Whether Redis answers a PING within `timeout`. A failure is reported to the health.
@@ -175,7 +256,7 @@ impl StoreConnection {
 impl ConnectionLike for StoreConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         Box::pin(async move {
-            let call = self.inner.send_packed_command(cmd);
+            let call = self.inner.req_packed_command(cmd);
             let outcome = tokio::time::timeout(self.timeout, call).await;
             self.settle(outcome)
         })
@@ -188,7 +269,7 @@ impl ConnectionLike for StoreConnection {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
-            let call = self.inner.send_packed_commands(cmd, offset, count);
+            let call = self.inner.req_packed_commands(cmd, offset, count);
             let outcome = tokio::time::timeout(self.timeout, call).await;
             self.settle(outcome)
         })
@@ -196,38 +277,5 @@ impl ConnectionLike for StoreConnection {
 
     fn get_db(&self) -> i64 {
         self.inner.get_db()
-    }
-}
-
-/// Opens pub/sub connections, which the connection manager cannot carry, within the same
-/// limits.
-#[derive(Clone)]
-pub struct PubSubConnector {
-    client: redis::Client,
-    limits: Limits,
-}
-
-impl PubSubConnector {
-    /// A pub/sub connection subscribed to `pattern`, or an error within the connect and
-    /// command timeouts.
-    pub async fn psubscribe(&self, pattern: &str) -> Result<redis::aio::PubSub, RedisError> {
-        let open = self.client.get_async_pubsub();
-        let mut pubsub = tokio::time::timeout(self.limits.connect, open)
-            .await
-            .unwrap_or_else(|_| Err(timed_out("connecting to Redis")))?;
-        tokio::time::timeout(self.limits.command, pubsub.psubscribe(pattern))
-            .await
-            .unwrap_or_else(|_| Err(timed_out("subscribing")))?;
-        Ok(pubsub)
-    }
-
-    /// Longest wait for an answer on a subscription (its PING).
-    pub fn ping_timeout(&self) -> Duration {
-        self.limits.ping
-    }
-
-    /// How often a quiet subscription is checked with a PING.
-    pub fn probe_interval(&self) -> Duration {
-        self.limits.probe_interval
     }
 }
