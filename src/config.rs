@@ -12,6 +12,7 @@ use serde::Deserialize;
 pub struct Settings {
     pub server: ServerSettings,
     pub redis: RedisSettings,
+    pub nodes: NodeSettings,
     pub identity: IdentitySettings,
     pub library: LibrarySettings,
     pub chat: ChatSettings,
@@ -55,6 +56,18 @@ pub struct RedisSettings {
     pub probe_interval_ms: u64,
     /// Seconds the server keeps trying to reach Redis at start before it gives up.
     pub startup_retry_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodeSettings {
+    /// How often a node refreshes its heartbeat (ms).
+    pub heartbeat_interval_ms: u64,
+    /// A node whose heartbeat is older than this is dead (ms).
+    pub dead_after_ms: u64,
+    /// How often the sweeper looks for dead nodes (ms).
+    pub sweep_interval_ms: u64,
+    /// Viewers are told to reconnect over this long when the node stops (ms).
+    pub drain_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -282,6 +295,21 @@ impl Settings {
         }
         if self.identity.guests_per_address_per_minute == 0 {
             return bad("identity.guests_per_address_per_minute must be at least 1");
+        }
+        let nodes = &self.nodes;
+        if nodes.heartbeat_interval_ms < 100 || nodes.sweep_interval_ms < 100 {
+            return bad(
+                "nodes.heartbeat_interval_ms and nodes.sweep_interval_ms must be at least 100",
+            );
+        }
+        if nodes.dead_after_ms < 2 * nodes.heartbeat_interval_ms || nodes.dead_after_ms > 3_600_000
+        {
+            return bad(
+                "nodes.dead_after_ms must be at least twice nodes.heartbeat_interval_ms (and at most 3600000)",
+            );
+        }
+        if nodes.drain_ms > 60_000 {
+            return bad("nodes.drain_ms must be at most 60000");
         }
         if self.redis.key_prefix.is_empty() {
             return bad("redis.key_prefix must not be empty");

@@ -8,15 +8,13 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use rand::RngCore;
 use tera::Tera;
 
 use crate::config::Settings;
 use crate::handlers;
 use crate::identity::{self, Identities, IdentityPolicy, Signer};
 use crate::managers::Managers;
+use crate::realtime::node::{Node, Work as NodeWork};
 use crate::realtime::session::SessionContext;
 use crate::realtime::{self, Hub};
 use crate::state::AppState;
@@ -32,6 +30,8 @@ pub enum StartupError {
     Layout(#[source] crate::managers::StoreError),
     #[error("cannot read the Redis clock")]
     Clock(#[source] crate::managers::StoreError),
+    #[error("cannot register the node")]
+    Register(#[source] crate::managers::StoreError),
     #[error("cannot subscribe to party events")]
     Subscribe(#[source] redis::RedisError),
     #[error("cannot load the templates")]
@@ -49,6 +49,10 @@ pub struct Application {
     port: u16,
     server: Server,
     hub: Arc<Hub>,
+    node: Arc<Node>,
+    draining: Arc<std::sync::atomic::AtomicBool>,
+    /// Viewers are told to reconnect over this long when the node stops.
+    drain: Duration,
 }
 
 impl Application {
@@ -101,8 +105,16 @@ impl Application {
             },
         );
         let tera = Tera::new("templates/**/*.html").map_err(StartupError::Templates)?;
-        let mut node = [0u8; 6];
-        rand::rng().fill_bytes(&mut node);
+        let node = Node::register(managers.nodes.clone(), settings.nodes.clone())
+            .await
+            .map_err(StartupError::Register)?;
+        node.start(NodeWork {
+            managers: managers.clone(),
+            hub: hub.clone(),
+            roster: roster.clone(),
+            subscriptions: subscriptions.clone(),
+            chat: settings.chat.clone(),
+        });
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),
@@ -113,7 +125,6 @@ impl Application {
             .map_err(|source| StartupError::Bind { address, source })?
             .port();
 
-        let node_id: Arc<str> = URL_SAFE_NO_PAD.encode(node).into();
         let settings = Arc::new(settings);
         let sessions = Arc::new(SessionContext {
             connections: realtime::connections::Connections::new(
@@ -125,7 +136,7 @@ impl Application {
             subscriptions,
             settings: settings.realtime.clone(),
             chat: settings.chat.clone(),
-            node_id,
+            node: node.clone(),
             max_title_chars: settings.library.max_title_chars,
             wait_limit: Duration::from_secs(settings.sync.wait_limit_secs),
             roster,
@@ -136,45 +147,65 @@ impl Application {
             users: managers.users.clone(),
             policy: IdentityPolicy::from_settings(&settings),
         });
+        let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let state = web::Data::new(AppState {
             managers,
             tera,
             signer,
             settings: settings.clone(),
+            draining: draining.clone(),
         });
         let server =
             serve(listener, state, identities, sessions).map_err(|source| StartupError::Bind {
                 address: format!("port {port}"),
                 source,
             })?;
-        Ok(Self { port, server, hub })
+        Ok(Self {
+            port,
+            server,
+            hub,
+            node,
+            draining,
+            drain: Duration::from_millis(settings.nodes.drain_ms),
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then tells every viewer to reconnect elsewhere and
-    /// drains open requests.
+    /// Serves until Ctrl-C or SIGTERM, then stops gracefully: takes no new connections
+    /// (and `/readyz` says so), tells every viewer to reconnect (close 1001), each at a
+    /// random moment within `[nodes] drain_ms`, drains open requests, and leaves the node
+    /// registry once its viewers' presence is gone.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let hub = self.hub.clone();
+        let (draining, drain) = (self.draining.clone(), self.drain);
         tokio::spawn(async move {
             shutdown_signal().await;
             tracing::info!(connections = hub.connections(), "shutting down");
-            hub.broadcast_all(realtime::Event::Close {
-                frame: realtime::protocol::ServerMessage::closed(
-                    realtime::protocol::CloseReason::ServerShutdown,
-                )
-                .to_json()
-                .into(),
-                reason: realtime::protocol::CloseReason::ServerShutdown,
+            draining.store(true, std::sync::atomic::Ordering::Relaxed);
+            handle.pause().await;
+            let reason = realtime::protocol::CloseReason::ServerShutdown;
+            hub.broadcast_all(realtime::Event::Drain {
+                frame: realtime::protocol::ServerMessage::closed(reason)
+                    .to_json()
+                    .into(),
+                reason,
+                within: drain,
             });
-            // Let the sessions send their close frames before the workers stop.
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            // Let the sessions send their close frames and remove their presence before
+            // the workers stop.
+            let deadline = tokio::time::Instant::now() + drain + Duration::from_secs(2);
+            while hub.connections() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             handle.stop(true).await;
         });
-        self.server.await
+        let served = self.server.await;
+        self.node.deregister().await;
+        served
     }
 }
 

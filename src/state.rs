@@ -25,4 +25,7 @@ pub struct AppState {
     /// The validated settings; handlers read the limits (page size, title length, body
     /// size…) and the origins they allow.
     pub settings: Arc<Settings>,
+    /// Set once the node is stopping: `/readyz` answers 503 so load balancers send no one
+    /// new, while its viewers are told to reconnect elsewhere.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }

@@ -36,6 +36,7 @@
 //! | `{nodes}:index` | hash | until the node is swept | node id → epoch, of every node not yet swept |
 //! | `{nodes}:parties:{id}` | set | until the node is swept | the parties the node has served viewers of |
 //! | `{nodes}:epoch` | string | forever | last node epoch handed out |
+//! | `{nodes}:buried` | sorted set | `[nodes] buried_keep_secs` | nodes declared dead, scored by when; their parties are swept again while here |
 //! | `{nodes}:sweeper` | string | `[nodes] heartbeat_ttl_ms` | the node sweeping dead nodes now |
 //! | channel `party:{party}:ev` | sharded pub/sub | — | frames for every viewer of the party, on every node |
 //!
@@ -200,10 +201,6 @@ impl Keys {
         format!("{}{{nodes}}:node:{id}", self.prefix)
     }
 
-    pub fn node_prefix(&self) -> String {
-        format!("{}{{nodes}}:node:", self.prefix)
-    }
-
     pub fn node_index(&self) -> String {
         format!("{}{{nodes}}:index", self.prefix)
     }
@@ -212,12 +209,12 @@ impl Keys {
         format!("{}{{nodes}}:parties:{id}", self.prefix)
     }
 
-    pub fn node_parties_prefix(&self) -> String {
-        format!("{}{{nodes}}:parties:", self.prefix)
-    }
-
     pub fn node_epoch(&self) -> String {
         format!("{}{{nodes}}:epoch", self.prefix)
+    }
+
+    pub fn buried(&self) -> String {
+        format!("{}{{nodes}}:buried", self.prefix)
     }
 
     pub fn sweeper(&self) -> String {
@@ -284,6 +281,7 @@ mod tests {
             keys.node_index(),
             keys.node_parties("n1"),
             keys.node_epoch(),
+            keys.buried(),
             keys.sweeper(),
         ] {
             assert_eq!(hash_tag(&key), "nodes", "{key}");

@@ -14,6 +14,7 @@ mod health;
 mod invites;
 mod keys;
 pub mod layout;
+mod nodes;
 mod party;
 mod playlists;
 pub mod scripts;
@@ -28,6 +29,7 @@ pub use clock::ServerClock;
 pub use health::{StoreHealth, StoreStatus};
 pub use invites::InvitesManager;
 pub use keys::Keys;
+pub use nodes::{NodesManager, PartySweep, Swept};
 pub use party::{Announcement, Arrival, CommandResult, Departure, PartyManager};
 pub use playlists::{PlaylistError, PlaylistsManager};
 pub use store::StoreConnection;
@@ -62,6 +64,7 @@ pub struct Managers {
     pub party: PartyManager,
     pub chat: ChatManager,
     pub invites: InvitesManager,
+    pub nodes: NodesManager,
     pub clock: std::sync::Arc<ServerClock>,
     pub keys: Keys,
     /// Whether Redis answers, as a signal: `managers.health.subscribe()`.
@@ -92,6 +95,7 @@ impl Managers {
             ),
             chat: ChatManager::new(conn.clone(), keys.clone(), settings.chat.clone()),
             invites: InvitesManager::new(conn.clone(), keys.clone()),
+            nodes: NodesManager::new(conn.clone(), keys.clone()),
             clock: std::sync::Arc::new(ServerClock::default()),
             keys,
             health: conn.health().clone(),

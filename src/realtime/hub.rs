@@ -42,6 +42,13 @@ pub enum Event {
     Resync,
     /// The store stopped answering (false) or answers again (true).
     Store(bool),
+    /// The node is stopping: send the `closed` message, then close the connection, at a
+    /// random moment within `within`.
+    Drain {
+        frame: ByteString,
+        reason: CloseReason,
+        within: Duration,
+    },
 }
 
 /// An event on its way to a worker.
@@ -288,7 +295,7 @@ impl LocalHub {
     }
 }
 
-fn hand(socket: &Socket, event: &Event) {
+fn hand(socket: &Rc<Socket>, event: &Event) {
     match event {
         Event::Frame(frame) => socket.deliver(frame),
         Event::Close { frame, reason } => {
@@ -299,5 +306,18 @@ fn hand(socket: &Socket, event: &Event) {
         Event::Resync => socket.raise(Signal::Resync),
         Event::Store(false) => socket.raise(Signal::StoreDown),
         Event::Store(true) => socket.raise(Signal::StoreUp),
+        Event::Drain {
+            frame,
+            reason,
+            within,
+        } => {
+            let (socket, frame, reason) = (socket.clone(), frame.clone(), *reason);
+            let at = within.mul_f64(rand::random::<f64>());
+            tokio::task::spawn_local(async move {
+                tokio::time::sleep(at).await;
+                socket.send(frame);
+                socket.raise(Signal::Close(reason));
+            });
+        }
     }
 }

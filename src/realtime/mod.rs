@@ -13,6 +13,7 @@
 pub mod connections;
 pub mod hub;
 pub mod limits;
+pub mod node;
 pub mod protocol;
 pub mod roster;
 pub mod session;

@@ -16,7 +16,7 @@
 //!   subscribe again): the channel is subscribed again, on the shard that now owns it, and
 //!   its party's viewers resynced.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,6 +47,7 @@ pub struct Subscriptions {
 enum Request {
     Acquire(PartyId, oneshot::Sender<bool>),
     Release(PartyId),
+    Held(oneshot::Sender<HashSet<PartyId>>),
 }
 
 impl Subscriptions {
@@ -63,6 +64,13 @@ impl Subscriptions {
             self.release(party);
         }
         held
+    }
+
+    /// The parties whose channel is held or lingers; `None` if the subscriber is gone.
+    pub async fn held(&self) -> Option<HashSet<PartyId>> {
+        let (tx, rx) = oneshot::channel();
+        self.requests.send(Request::Held(tx)).ok()?;
+        rx.await.ok()
     }
 
     /// Gives back what [`acquire`](Self::acquire) took (whatever it answered).
@@ -139,6 +147,9 @@ impl Subscriber {
                 request = requests.recv() => match request {
                     Some(Request::Acquire(party, done)) => self.acquire(party, done),
                     Some(Request::Release(party)) => self.release(party),
+                    Some(Request::Held(answer)) => {
+                        let _ = answer.send(self.channels.keys().copied().collect());
+                    }
                     None => return,
                 },
                 push = self.pushes.recv() => match push {

@@ -204,8 +204,14 @@ impl TestApp {
 
     /// Every key of this test's prefix with its serialized value (`DUMP`, which carries its
     /// type and contents) and its remaining time to live, to tell whether anything changed.
+    /// The node registry, which the running server's heartbeat keeps changing, is left out.
     pub async fn snapshot(&mut self) -> Snapshot {
-        let mut keys = self.keys().await;
+        let mut keys: Vec<String> = self
+            .keys()
+            .await
+            .into_iter()
+            .filter(|k| !k.contains("{nodes}"))
+            .collect();
         keys.sort();
         let mut snapshot = Snapshot::default();
         for key in keys {
@@ -449,6 +455,15 @@ impl Viewer {
                 Received::Json(_) => continue,
                 Received::Closed(code) => panic!("closed ({code:?}) while waiting for {kind}"),
             }
+        }
+    }
+
+    /// The next JSON message, whatever its type (waiting at most as long as `expect`).
+    pub async fn expect_any(&mut self) -> Value {
+        match tokio::time::timeout(WAIT, self.next()).await {
+            Ok(Received::Json(v)) => v,
+            Ok(Received::Closed(code)) => panic!("closed ({code:?}) while waiting for a message"),
+            Err(_) => panic!("no message in time"),
         }
     }
 

@@ -39,10 +39,18 @@ pub const HSET_IF_EXISTS: &str = script!("hset_if_exists.lua");
 pub const KEEP_USER: &str = script!("keep_user.lua");
 /// Moves a playlist item.
 pub const MOVE_ITEM: &str = script!("move_item.lua");
+/// Buries a node whose heartbeat expired.
+pub const NODE_BURY: &str = script!("node_bury.lua");
+/// Keeps a node alive while it holds its epoch.
+pub const NODE_HEARTBEAT: &str = script!("node_heartbeat.lua");
+/// Registers a node under a new epoch.
+pub const NODE_REGISTER: &str = script!("node_register.lua");
 /// Applies a playback command.
 pub const PARTY_COMMAND: &str = script!("party_command.lua");
 /// Records a viewer's connection.
 pub const PRESENCE_JOIN: &str = script!("presence_join.lua");
+/// Removes every connection of a dead node from a party.
+pub const PRESENCE_SWEEP: &str = script!("presence_sweep.lua");
 /// Removes a viewer's connection.
 pub const PRESENCE_LEAVE: &str = script!("presence_leave.lua");
 /// Gives a video or playlist a new invite key.

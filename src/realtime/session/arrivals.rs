@@ -18,6 +18,12 @@ impl Connection {
             reason: self.subject.deleted(),
             send_frame: true,
         };
+        // Noted in this node's set first, so the presence is swept should the node die.
+        self.ctx
+            .node
+            .serve(self.party)
+            .await
+            .map_err(|e| internal(e, "serve"))?;
         let joined = managers
             .party
             .join(self.party, &self.conn_id, &self.entry)

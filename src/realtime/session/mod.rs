@@ -51,8 +51,8 @@ pub struct SessionContext {
     pub subscriptions: super::subscriber::Subscriptions,
     pub settings: RealtimeSettings,
     pub chat: ChatSettings,
-    /// This node's id, recorded in presence entries.
-    pub node_id: Arc<str>,
+    /// This node: its id, recorded in presence entries, and its set of parties.
+    pub node: Arc<super::node::Node>,
     /// Longest title a player may report.
     pub max_title_chars: usize,
     /// How long the party waits for a buffering viewer (`[sync] wait_limit_secs`).
@@ -235,7 +235,7 @@ impl Connection {
         let entry = PresenceEntry {
             user_id: user.id,
             name: user.name.clone(),
-            node: ctx.node_id.to_string(),
+            node: ctx.node.id().to_string(),
             status: ViewerStatus::Watching,
             in_sync: true,
             left_behind: false,
@@ -335,6 +335,12 @@ impl Connection {
     /// The store answers again: records this connection's presence anew (it may have been
     /// lost with the store) and rereads state and viewers.
     async fn rejoin(&mut self, socket: &Socket) -> Result<(), Exit> {
+        self.entry.node = self.ctx.node.id().to_string();
+        self.ctx
+            .node
+            .serve(self.party)
+            .await
+            .map_err(|e| internal(e, "serve"))?;
         let joined = self
             .ctx
             .managers
