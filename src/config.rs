@@ -123,8 +123,44 @@ pub struct SyncSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
+    /// Directory of the daily log files; empty: no files, stdout only.
     pub dir: PathBuf,
     pub level: String,
+    /// How each line is written, on stdout and in the files.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+impl LogSettings {
+    /// The directory of the log files, unless logs go to stdout only.
+    pub fn file_dir(&self) -> Option<&Path> {
+        (!self.dir.as_os_str().is_empty()).then_some(self.dir.as_path())
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Plain text for people.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = ConfigError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(ConfigError::Invalid(format!(
+                "the log format must be \"text\" or \"json\", got {other:?}"
+            ))),
+        }
+    }
 }
 
 /// Secret bytes that sign cookies and CSRF tokens. `Debug` never prints them.
@@ -213,6 +249,13 @@ impl Settings {
         }
         if let Some(level) = var("RUST_LOG") {
             self.log.level = level;
+        }
+        if let Some(format) = var("WEWATCH_LOG_FORMAT") {
+            self.log.format = format.parse().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "WEWATCH_LOG_FORMAT must be \"text\" or \"json\", got {format:?}"
+                ))
+            })?;
         }
         Ok(())
     }
@@ -390,6 +433,44 @@ mod tests {
             let err = s.validate().unwrap_err().to_string();
             assert!(err.contains(expected), "{expected}: {err}");
         }
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json_and_the_environment_may_choose_it() {
+        let mut s = shipped();
+        assert_eq!(s.log.format, LogFormat::Text);
+        s.apply_env(|n| (n == "WEWATCH_LOG_FORMAT").then(|| "json".into()))
+            .unwrap();
+        assert_eq!(s.log.format, LogFormat::Json);
+        let err = s
+            .apply_env(|n| (n == "WEWATCH_LOG_FORMAT").then(|| "xml".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("WEWATCH_LOG_FORMAT") && err.contains("\"xml\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_log_format_in_the_file_names_the_choices() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/server.toml"))
+            .unwrap()
+            .replace("format = \"text\"", "format = \"xml\"");
+        let err = toml::from_str::<Settings>(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("xml") && err.contains("text") && err.contains("json"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_empty_log_directory_means_stdout_only() {
+        let mut s = shipped();
+        assert!(s.log.file_dir().is_some());
+        s.apply_env(|n| (n == "WEWATCH_LOG_DIR").then(String::new))
+            .unwrap();
+        assert_eq!(s.log.file_dir(), None);
     }
 
     #[test]
