@@ -18,6 +18,9 @@ pub struct Settings {
     pub realtime: RealtimeSettings,
     pub sync: SyncSettings,
     pub log: LogSettings,
+    /// Prometheus metrics; off unless a port or a token is set.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
     /// The cookie and CSRF signing key, from `WEWATCH_SECRET_KEY` or the key file.
     /// Filled in by [`Settings::load`]; never part of `server.toml`.
     #[serde(skip)]
@@ -163,6 +166,60 @@ impl std::str::FromStr for LogFormat {
     }
 }
 
+/// Where `GET /metrics` is served. Neither a port nor a token: metrics are off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// Address of the metrics listener.
+    pub address: String,
+    /// Port of a listener that serves only `/metrics`, to anyone who reaches it (0: a free
+    /// port); none when absent.
+    pub port: Option<u16>,
+    /// The bearer token that opens `/metrics` on the main port; no such route when absent.
+    pub token: Option<MetricsToken>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            address: "127.0.0.1".into(),
+            port: None,
+            token: None,
+        }
+    }
+}
+
+impl MetricsSettings {
+    /// Whether metrics are collected and served anywhere.
+    pub fn enabled(&self) -> bool {
+        self.port.is_some() || self.token.is_some()
+    }
+}
+
+/// The bearer token of `/metrics` on the main port. `Debug` never prints it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Fewest characters accepted, so the token cannot be guessed.
+    pub const MIN_CHARS: usize = 16;
+
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
+
 /// Secret bytes that sign cookies and CSRF tokens. `Debug` never prints them.
 #[derive(Clone)]
 pub struct SecretKey(Vec<u8>);
@@ -257,6 +314,23 @@ impl Settings {
                 ))
             })?;
         }
+        // An empty value turns the metrics listener or the token off.
+        if let Some(address) = var("WEWATCH_METRICS_ADDRESS") {
+            self.metrics.address = address;
+        }
+        if let Some(port) = var("WEWATCH_METRICS_PORT") {
+            self.metrics.port = match port.trim() {
+                "" => None,
+                number => Some(number.parse().map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "WEWATCH_METRICS_PORT must be a port number, got {port:?}"
+                    ))
+                })?),
+            };
+        }
+        if let Some(token) = var("WEWATCH_METRICS_TOKEN") {
+            self.metrics.token = (!token.is_empty()).then(|| MetricsToken::new(token));
+        }
         Ok(())
     }
 
@@ -346,6 +420,14 @@ impl Settings {
             return bad(
                 "redis.ping_timeout_ms must be at most 1000, so /readyz answers within a second",
             );
+        }
+        if let Some(token) = &self.metrics.token {
+            if token.expose().chars().count() < MetricsToken::MIN_CHARS {
+                return Err(ConfigError::Invalid(format!(
+                    "metrics.token (or WEWATCH_METRICS_TOKEN) must be at least {} characters",
+                    MetricsToken::MIN_CHARS
+                )));
+            }
         }
         for origin in &self.server.allowed_origins {
             if url::Url::parse(origin).is_err() {
@@ -471,6 +553,45 @@ mod tests {
         s.apply_env(|n| (n == "WEWATCH_LOG_DIR").then(String::new))
             .unwrap();
         assert_eq!(s.log.file_dir(), None);
+    }
+
+    #[test]
+    fn metrics_are_off_unless_the_environment_or_the_file_turns_them_on() {
+        let mut s = shipped();
+        assert!(!s.metrics.enabled());
+        s.apply_env(|name| match name {
+            "WEWATCH_METRICS_PORT" => Some("9100".into()),
+            "WEWATCH_METRICS_ADDRESS" => Some("0.0.0.0".into()),
+            "WEWATCH_METRICS_TOKEN" => Some("a-long-enough-metrics-token".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.metrics.port, Some(9100));
+        assert_eq!(s.metrics.address, "0.0.0.0");
+        s.validate().unwrap();
+        assert!(
+            !format!("{s:?}").contains("a-long-enough-metrics-token"),
+            "the token is never printed"
+        );
+        s.apply_env(|name| match name {
+            "WEWATCH_METRICS_PORT" | "WEWATCH_METRICS_TOKEN" => Some(String::new()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(!s.metrics.enabled(), "empty values turn both off");
+    }
+
+    #[test]
+    fn a_short_metrics_token_and_a_bad_metrics_port_are_refused() {
+        let mut s = shipped();
+        s.metrics.token = Some(MetricsToken::new("short"));
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("metrics.token"), "{err}");
+        let err = s
+            .apply_env(|n| (n == "WEWATCH_METRICS_PORT").then(|| "ninety".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("WEWATCH_METRICS_PORT"), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpServer};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::handlers;
 use crate::identity::{self, Identities, IdentityPolicy, Signer};
 use crate::managers::Managers;
+use crate::metrics::{Metrics, RecordRequests};
 use crate::realtime::session::SessionContext;
 use crate::realtime::{self, Hub};
 use crate::state::AppState;
@@ -47,6 +48,8 @@ pub struct Application {
     port: u16,
     server: Server,
     hub: Arc<Hub>,
+    /// The listener that serves only `/metrics`, when `[metrics] port` is set.
+    metrics_listener: Option<(u16, Server)>,
 }
 
 impl Application {
@@ -54,6 +57,7 @@ impl Application {
         let store = crate::managers::store::connect(&settings.redis)
             .await
             .map_err(StartupError::Store)?;
+        let metrics = Arc::new(Metrics::new());
         let conn = store.conn.clone();
         let managers = Managers::new(store.conn, &settings);
         managers
@@ -107,6 +111,14 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { address, source })?
             .port();
+        let metrics_listener = match settings.metrics.port {
+            Some(metrics_port) => Some(serve_metrics(
+                &settings.metrics.address,
+                metrics_port,
+                metrics.clone(),
+            )?),
+            None => None,
+        };
 
         let node_id: Arc<str> = URL_SAFE_NO_PAD.encode(node).into();
         let settings = Arc::new(settings);
@@ -135,17 +147,28 @@ impl Application {
             tera,
             signer,
             settings: settings.clone(),
+            metrics,
         });
         let server =
             serve(listener, state, identities, sessions).map_err(|source| StartupError::Bind {
                 address: format!("port {port}"),
                 source,
             })?;
-        Ok(Self { port, server, hub })
+        Ok(Self {
+            port,
+            server,
+            hub,
+            metrics_listener,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the listener that serves only `/metrics`, if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener.as_ref().map(|(port, _)| *port)
     }
 
     /// Serves until Ctrl-C or SIGTERM, then tells every viewer to reconnect elsewhere and
@@ -153,6 +176,11 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let hub = self.hub.clone();
+        let metrics_handle = self.metrics_listener.map(|(_, server)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         tokio::spawn(async move {
             shutdown_signal().await;
             tracing::info!(connections = hub.connections(), "shutting down");
@@ -167,6 +195,9 @@ impl Application {
             // Let the sessions send their close frames before the workers stop.
             tokio::time::sleep(Duration::from_millis(300)).await;
             handle.stop(true).await;
+            if let Some(metrics) = metrics_handle {
+                metrics.stop(true).await;
+            }
         });
         self.server.await
     }
@@ -184,6 +215,7 @@ fn serve(
     let body_limit = settings.server.max_body_bytes;
     let sessions = web::Data::from(sessions);
     let stalled_after = Duration::from_secs(settings.realtime.client_timeout_secs);
+    let metrics_on = settings.metrics.enabled();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -202,6 +234,10 @@ fn serve(
             .app_data(web::PathConfig::default().error_handler(handlers::path_error))
             .wrap(from_fn(identity::attach_cookie))
             .wrap(crate::telemetry::RequestLog)
+            .wrap(Condition::new(
+                metrics_on,
+                RecordRequests::new(state.metrics.clone()),
+            ))
             .configure(handlers::configure)
     })
     .on_connect(move |conn, _| cut_off_after(conn, stalled_after))
@@ -218,6 +254,36 @@ fn serve(
         server = server.workers(settings.server.workers);
     }
     Ok(server.listen(listener)?.run())
+}
+
+/// Binds the listener that serves only `GET /metrics` (one worker: rendering is cheap, and
+/// a scraper asks every few seconds), and returns its port.
+fn serve_metrics(
+    host: &str,
+    port: u16,
+    metrics: Arc<Metrics>,
+) -> Result<(u16, Server), StartupError> {
+    let address = format!("{host}:{port}");
+    let failed = |source| StartupError::Bind {
+        address: address.clone(),
+        source,
+    };
+    let listener = TcpListener::bind(&address).map_err(failed)?;
+    let port = listener.local_addr().map_err(failed)?.port();
+    tracing::info!("serving metrics on http://{host}:{port}/metrics");
+    let metrics = web::Data::from(metrics);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(metrics.clone())
+            .route("/metrics", web::get().to(handlers::metrics::open_metrics))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)
+    .map_err(failed)?
+    .run();
+    Ok((port, server))
 }
 
 /// Has the kernel cut a connection whose client has taken none of our bytes for `after`

@@ -25,4 +25,6 @@ pub struct AppState {
     /// The validated settings; handlers read the limits (page size, title length, body
     /// size…) and the origins they allow.
     pub settings: Arc<Settings>,
+    /// The node's metrics, which `/metrics` renders.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
