@@ -17,13 +17,34 @@ use crate::config::Settings;
 use crate::handlers;
 use crate::identity::{self, Identities, IdentityPolicy, Signer};
 use crate::managers::Managers;
-use crate::metrics::{Metrics, RecordRequests};
+use crate::metrics::{Metrics, RecordRequests, ScriptTimer};
 use crate::realtime::session::SessionContext;
 use crate::realtime::{self, Hub};
 use crate::state::AppState;
 
 /// How often the node re-measures its offset to the Redis clock.
 const CLOCK_CALIBRATION_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Every Lua script, by the name its latency carries in the metrics
+/// (`wewatch_redis_script_duration_seconds{script}`); one missing here is counted as `other`.
+const SCRIPTS: [(&str, &str); 13] = {
+    use crate::managers::scripts::*;
+    [
+        ("adopt_title", ADOPT_TITLE),
+        ("authenticate", AUTHENTICATE),
+        ("chat_post", CHAT_POST),
+        ("delete_party", DELETE_PARTY),
+        ("hset_if_exists", HSET_IF_EXISTS),
+        ("keep_user", KEEP_USER),
+        ("move_item", MOVE_ITEM),
+        ("party_command", PARTY_COMMAND),
+        ("presence_join", PRESENCE_JOIN),
+        ("presence_leave", PRESENCE_LEAVE),
+        ("rotate_invite", ROTATE_INVITE),
+        ("rotate_token", ROTATE_TOKEN),
+        ("settle_departure", SETTLE_DEPARTURE),
+    ]
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -54,10 +75,15 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let store = crate::managers::store::connect(&settings.redis)
+        let mut store = crate::managers::store::connect(&settings.redis)
             .await
             .map_err(StartupError::Store)?;
         let metrics = Arc::new(Metrics::new());
+        if settings.metrics.enabled() {
+            store
+                .conn
+                .time_scripts(Arc::new(ScriptTimer::new(&metrics, SCRIPTS)));
+        }
         let conn = store.conn.clone();
         let managers = Managers::new(store.conn, &settings);
         managers
@@ -80,6 +106,7 @@ impl Application {
         let hub = Arc::new(Hub::new(
             Duration::from_secs(settings.realtime.heartbeat_interval_secs),
             Duration::from_secs(settings.realtime.client_timeout_secs),
+            metrics.clone(),
         ));
         realtime::subscriber::start(
             store.pubsub,
@@ -126,6 +153,7 @@ impl Application {
             connections: realtime::connections::Connections::new(
                 settings.realtime.max_connections_per_address,
                 settings.realtime.max_connections_per_user,
+                metrics.connections.clone(),
             ),
             managers: managers.clone(),
             hub: hub.clone(),
@@ -135,6 +163,7 @@ impl Application {
             max_title_chars: settings.library.max_title_chars,
             wait_limit: Duration::from_secs(settings.sync.wait_limit_secs),
             roster,
+            metrics: metrics.clone(),
         });
         let signer = Signer::new(settings.secret().clone());
         let identities = web::Data::new(Identities {

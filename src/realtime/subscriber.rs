@@ -30,6 +30,7 @@ pub async fn start(
 ) -> Result<tokio::task::JoinHandle<()>, redis::RedisError> {
     let pattern = keys.events_pattern();
     let pubsub = connector.psubscribe(&pattern).await?;
+    hub.metrics.subscriptions.inc();
     Ok(tokio::spawn(async move {
         let mut pubsub = Some(pubsub);
         let mut backoff = MIN_BACKOFF;
@@ -39,6 +40,8 @@ pub async fn start(
                 None => match connector.psubscribe(&pattern).await {
                     Ok(p) => {
                         tracing::info!("party event subscription restored");
+                        hub.metrics.subscriptions.inc();
+                        hub.metrics.resubscribes.inc();
                         // Sessions reread the state through the shared connection: wait until
                         // it answers again, or their resync would fail in turn.
                         while health.check().await == StoreStatus::Down {
@@ -58,6 +61,7 @@ pub async fn start(
                 },
             };
             pump(current, &connector, &keys, &hub).await;
+            hub.metrics.subscriptions.dec();
             tracing::warn!("party event subscription lost; reconnecting");
         }
     }))

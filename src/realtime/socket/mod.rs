@@ -77,16 +77,20 @@ pub struct Socket {
     /// Index in the hub's group, kept by the hub.
     pub(crate) slot: Cell<usize>,
     max_queued: usize,
+    /// The node's count of slow viewers resynced, for the metrics.
+    resyncs: prometheus::IntCounter,
 }
 
 impl Socket {
     /// Accepts a WebSocket handshake with actix-ws: the `101` response to return, and the
     /// connection. A client frame or fragmented message beyond `max_message` bytes ends the
-    /// connection (1009); the queue holds at most `max_queued` bytes.
+    /// connection (1009); the queue holds at most `max_queued` bytes. Each time the party
+    /// events queued for it are dropped, `resyncs` counts one.
     pub fn upgrade(
         req: &HttpRequest,
         body: web::Payload,
         settings: &RealtimeSettings,
+        resyncs: prometheus::IntCounter,
     ) -> Result<(HttpResponse, Self), actix_web::Error> {
         // Frames past 16 times the accepted size end the connection (1009); between the
         // two they are answered with `frame_too_large`.
@@ -121,6 +125,7 @@ impl Socket {
             client_timeout: Duration::from_secs(settings.client_timeout_secs),
             slot: Cell::new(usize::MAX),
             max_queued: settings.max_queued_bytes,
+            resyncs,
         };
         Ok((response, socket))
     }
@@ -138,6 +143,7 @@ impl Socket {
             if self.held_bytes.get() + text.len() > self.max_queued {
                 held.clear();
                 self.held_bytes.set(0);
+                self.resyncs.inc();
                 self.raise(Signal::Resync);
             } else {
                 self.held_bytes.set(self.held_bytes.get() + text.len());
@@ -153,6 +159,7 @@ impl Socket {
         if outbox.queued() + out.cost() > self.max_queued {
             outbox.clear();
             drop(outbox);
+            self.resyncs.inc();
             self.raise(Signal::Resync);
             return;
         }
