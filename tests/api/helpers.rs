@@ -59,6 +59,9 @@ pub struct TestApp {
     pub prefix: String,
     pub redis: redis::aio::MultiplexedConnection,
     pub settings: Settings,
+    /// `http://127.0.0.1:{port}` of the listener that serves only `/metrics`, when
+    /// `[metrics] port` is set.
+    pub metrics_address: Option<String>,
 }
 
 /// Settings for tests: port 0, the private Redis, a unique key prefix, a fixed secret.
@@ -95,6 +98,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("the application builds");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     let redis = redis::Client::open(settings.redis.url.as_str())
         .unwrap()
@@ -114,6 +118,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         prefix: settings.redis.key_prefix.clone(),
         redis,
         settings,
+        metrics_address: metrics_port.map(|port| format!("http://127.0.0.1:{port}")),
     }
 }
 

@@ -8,6 +8,7 @@ mod conformance;
 mod helpers;
 mod identity;
 mod input;
+mod metrics;
 mod outage;
 mod pages;
 mod permissions;
