@@ -18,7 +18,7 @@ async fn app_with_metrics_port() -> TestApp {
 }
 
 /// The metrics text from the application's metrics listener.
-async fn scrape(app: &TestApp) -> String {
+pub async fn scrape(app: &TestApp) -> String {
     let address = app.metrics_address.as_ref().expect("a metrics listener");
     let res = reqwest::get(format!("{address}/metrics")).await.unwrap();
     assert_eq!(res.status(), 200);
@@ -34,7 +34,7 @@ fn series(text: &str) -> BTreeSet<String> {
 }
 
 /// The value of one series, e.g. `wewatch_parties`.
-fn value(text: &str, series: &str) -> Option<f64> {
+pub fn value(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
         .map(|v| v.parse().unwrap())
