@@ -377,3 +377,54 @@ impl Socket {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header;
+    use actix_web::test::TestRequest;
+
+    /// A socket on a real actix-ws handshake whose queue holds at most 4096 bytes, and the
+    /// counter its dropped events go to.
+    async fn socket() -> (Socket, prometheus::IntCounter) {
+        let (req, mut payload) = TestRequest::default()
+            .insert_header((header::UPGRADE, "websocket"))
+            .insert_header((header::CONNECTION, "upgrade"))
+            .insert_header((header::SEC_WEBSOCKET_VERSION, "13"))
+            .insert_header((header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ=="))
+            .to_http_parts();
+        let body = web::Payload::from_request(&req, &mut payload)
+            .await
+            .unwrap();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/server.toml");
+        let mut settings = crate::config::Settings::from_file(std::path::Path::new(path))
+            .unwrap()
+            .realtime;
+        settings.max_queued_bytes = 4096;
+        let resyncs = prometheus::IntCounter::new("resyncs", "resyncs").unwrap();
+        let (_response, socket) = Socket::upgrade(&req, body, &settings, resyncs.clone()).unwrap();
+        (socket, resyncs)
+    }
+
+    #[actix_web::test]
+    async fn a_viewer_that_falls_behind_loses_its_queued_events_once_per_overflow_and_is_counted() {
+        let (socket, resyncs) = socket().await;
+        let event = ByteString::from("x".repeat(1000));
+        // Held back before `welcome`: the fifth event no longer fits.
+        for _ in 0..5 {
+            socket.deliver(&event);
+        }
+        assert_eq!(resyncs.get(), 1);
+        assert!(matches!(socket.signal.take(), Some(Signal::Resync)));
+
+        // Queued after it: the session never ran, so nothing is handed over.
+        socket.release();
+        for _ in 0..4 {
+            socket.deliver(&event);
+        }
+        assert_eq!(resyncs.get(), 1, "four events fit");
+        socket.deliver(&event);
+        assert_eq!(resyncs.get(), 2);
+        assert!(matches!(socket.signal.take(), Some(Signal::Resync)));
+    }
+}
