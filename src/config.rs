@@ -295,6 +295,9 @@ impl Settings {
                 ConfigError::Invalid(format!("PORT must be a port number, got {port:?}"))
             })?;
         }
+        if let Some(host) = var("WEWATCH_HOST") {
+            self.server.host = host;
+        }
         if let Some(url) = var("REDIS_URL") {
             self.redis.url = url;
         }
@@ -466,14 +469,16 @@ mod tests {
     }
 
     #[test]
-    fn environment_overrides_port_and_redis_url() {
+    fn environment_overrides_host_port_and_redis_url() {
         let mut s = shipped();
         s.apply_env(|name| match name {
+            "WEWATCH_HOST" => Some("0.0.0.0".into()),
             "PORT" => Some("9001".into()),
             "REDIS_URL" => Some("redis://example:1/".into()),
             _ => None,
         })
         .unwrap();
+        assert_eq!(s.server.host, "0.0.0.0");
         assert_eq!(s.server.port, 9001);
         assert_eq!(s.redis.url, "redis://example:1/");
     }
