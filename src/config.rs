@@ -19,6 +19,9 @@ pub struct Settings {
     pub realtime: RealtimeSettings,
     pub sync: SyncSettings,
     pub log: LogSettings,
+    /// Prometheus metrics; off unless a port or a token is set.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
     /// The cookie and CSRF signing key, from `WEWATCH_SECRET_KEY` or the key file.
     /// Filled in by [`Settings::load`]; never part of `server.toml`.
     #[serde(skip)]
@@ -136,8 +139,98 @@ pub struct SyncSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
+    /// Directory of the daily log files; empty: no files, stdout only.
     pub dir: PathBuf,
     pub level: String,
+    /// How each line is written, on stdout and in the files.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+impl LogSettings {
+    /// The directory of the log files, unless logs go to stdout only.
+    pub fn file_dir(&self) -> Option<&Path> {
+        (!self.dir.as_os_str().is_empty()).then_some(self.dir.as_path())
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Plain text for people.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = ConfigError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(ConfigError::Invalid(format!(
+                "the log format must be \"text\" or \"json\", got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// Where `GET /metrics` is served. Neither a port nor a token: metrics are off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// Address of the metrics listener.
+    pub address: String,
+    /// Port of a listener that serves only `/metrics`, to anyone who reaches it (0: a free
+    /// port); none when absent.
+    pub port: Option<u16>,
+    /// The bearer token that opens `/metrics` on the main port; no such route when absent.
+    pub token: Option<MetricsToken>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            address: "127.0.0.1".into(),
+            port: None,
+            token: None,
+        }
+    }
+}
+
+impl MetricsSettings {
+    /// Whether metrics are collected and served anywhere.
+    pub fn enabled(&self) -> bool {
+        self.port.is_some() || self.token.is_some()
+    }
+}
+
+/// The bearer token of `/metrics` on the main port. `Debug` never prints it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Fewest characters accepted, so the token cannot be guessed.
+    pub const MIN_CHARS: usize = 16;
+
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
 }
 
 /// Secret bytes that sign cookies and CSRF tokens. `Debug` never prints them.
@@ -215,6 +308,9 @@ impl Settings {
                 ConfigError::Invalid(format!("PORT must be a port number, got {port:?}"))
             })?;
         }
+        if let Some(host) = var("WEWATCH_HOST") {
+            self.server.host = host;
+        }
         if let Some(url) = var("REDIS_URL") {
             self.redis.url = url;
         }
@@ -226,6 +322,30 @@ impl Settings {
         }
         if let Some(level) = var("RUST_LOG") {
             self.log.level = level;
+        }
+        if let Some(format) = var("WEWATCH_LOG_FORMAT") {
+            self.log.format = format.parse().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "WEWATCH_LOG_FORMAT must be \"text\" or \"json\", got {format:?}"
+                ))
+            })?;
+        }
+        // An empty value turns the metrics listener or the token off.
+        if let Some(address) = var("WEWATCH_METRICS_ADDRESS") {
+            self.metrics.address = address;
+        }
+        if let Some(port) = var("WEWATCH_METRICS_PORT") {
+            self.metrics.port = match port.trim() {
+                "" => None,
+                number => Some(number.parse().map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "WEWATCH_METRICS_PORT must be a port number, got {port:?}"
+                    ))
+                })?),
+            };
+        }
+        if let Some(token) = var("WEWATCH_METRICS_TOKEN") {
+            self.metrics.token = (!token.is_empty()).then(|| MetricsToken::new(token));
         }
         Ok(())
     }
@@ -337,6 +457,14 @@ impl Settings {
                 "redis.ping_timeout_ms must be at most 1000, so /readyz answers within a second",
             );
         }
+        if let Some(token) = &self.metrics.token {
+            if token.expose().chars().count() < MetricsToken::MIN_CHARS {
+                return Err(ConfigError::Invalid(format!(
+                    "metrics.token (or WEWATCH_METRICS_TOKEN) must be at least {} characters",
+                    MetricsToken::MIN_CHARS
+                )));
+            }
+        }
         for origin in &self.server.allowed_origins {
             if url::Url::parse(origin).is_err() {
                 return Err(ConfigError::Invalid(format!(
@@ -374,14 +502,16 @@ mod tests {
     }
 
     #[test]
-    fn environment_overrides_port_and_redis_url() {
+    fn environment_overrides_host_port_and_redis_url() {
         let mut s = shipped();
         s.apply_env(|name| match name {
+            "WEWATCH_HOST" => Some("0.0.0.0".into()),
             "PORT" => Some("9001".into()),
             "REDIS_URL" => Some("redis://example:1/".into()),
             _ => None,
         })
         .unwrap();
+        assert_eq!(s.server.host, "0.0.0.0");
         assert_eq!(s.server.port, 9001);
         assert_eq!(s.redis.url, "redis://example:1/");
     }
@@ -423,6 +553,83 @@ mod tests {
             let err = s.validate().unwrap_err().to_string();
             assert!(err.contains(expected), "{expected}: {err}");
         }
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json_and_the_environment_may_choose_it() {
+        let mut s = shipped();
+        assert_eq!(s.log.format, LogFormat::Text);
+        s.apply_env(|n| (n == "WEWATCH_LOG_FORMAT").then(|| "json".into()))
+            .unwrap();
+        assert_eq!(s.log.format, LogFormat::Json);
+        let err = s
+            .apply_env(|n| (n == "WEWATCH_LOG_FORMAT").then(|| "xml".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("WEWATCH_LOG_FORMAT") && err.contains("\"xml\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_log_format_in_the_file_names_the_choices() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/server.toml"))
+            .unwrap()
+            .replace("format = \"text\"", "format = \"xml\"");
+        let err = toml::from_str::<Settings>(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("xml") && err.contains("text") && err.contains("json"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_empty_log_directory_means_stdout_only() {
+        let mut s = shipped();
+        assert!(s.log.file_dir().is_some());
+        s.apply_env(|n| (n == "WEWATCH_LOG_DIR").then(String::new))
+            .unwrap();
+        assert_eq!(s.log.file_dir(), None);
+    }
+
+    #[test]
+    fn metrics_are_off_unless_the_environment_or_the_file_turns_them_on() {
+        let mut s = shipped();
+        assert!(!s.metrics.enabled());
+        s.apply_env(|name| match name {
+            "WEWATCH_METRICS_PORT" => Some("9100".into()),
+            "WEWATCH_METRICS_ADDRESS" => Some("0.0.0.0".into()),
+            "WEWATCH_METRICS_TOKEN" => Some("a-long-enough-metrics-token".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.metrics.port, Some(9100));
+        assert_eq!(s.metrics.address, "0.0.0.0");
+        s.validate().unwrap();
+        assert!(
+            !format!("{s:?}").contains("a-long-enough-metrics-token"),
+            "the token is never printed"
+        );
+        s.apply_env(|name| match name {
+            "WEWATCH_METRICS_PORT" | "WEWATCH_METRICS_TOKEN" => Some(String::new()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(!s.metrics.enabled(), "empty values turn both off");
+    }
+
+    #[test]
+    fn a_short_metrics_token_and_a_bad_metrics_port_are_refused() {
+        let mut s = shipped();
+        s.metrics.token = Some(MetricsToken::new("short"));
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("metrics.token"), "{err}");
+        let err = s
+            .apply_env(|n| (n == "WEWATCH_METRICS_PORT").then(|| "ninety".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("WEWATCH_METRICS_PORT"), "{err}");
     }
 
     #[test]

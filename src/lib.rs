@@ -7,7 +7,10 @@
 //! - [`config`]: settings from `server.toml` plus environment overrides.
 //! - [`startup`]: [`startup::Application`] binds, wires shared state, owns the route table.
 //! - [`state`]: [`state::AppState`], what every HTTP handler shares (each field says why).
-//! - [`telemetry`]: logging, and a request log that never records secrets.
+//! - [`telemetry`]: logging (text or JSON lines, to stdout and daily files), and a request
+//!   log that never records secrets.
+//! - [`metrics`]: the node's Prometheus metrics, one registry per application; everyone may
+//!   update them, and they import nothing of the crate but domain values.
 //! - [`error`]: errors that become HTTP responses (JSON for the API, HTML for pages).
 //! - [`security`]: the Origin check and the security headers.
 //! - [`identity`]: anonymous users by signed cookie, token rotation, CSRF tokens.
@@ -19,7 +22,7 @@
 //!   `handlers` or `startup`), through one bounded connection (`managers/store.rs`) whose
 //!   health anyone can watch (`managers/health.rs`); every key is documented in
 //!   `managers/keys.rs`; a party's playback, permissions and presence in `managers/party/`.
-//! - [`handlers`]: thin HTTP handlers — pages, the JSON API, health.
+//! - [`handlers`]: thin HTTP handlers — pages, the JSON API, health, metrics.
 //! - [`realtime`]: the party WebSocket (its upgrade, frames and sockets), per-worker party
 //!   groups, the Redis event subscriber, one session per connection (`realtime/session/`,
 //!   one file per concern: playback, waiting, chat, control, arrivals).
@@ -31,6 +34,7 @@ pub mod error;
 pub mod handlers;
 pub mod identity;
 pub mod managers;
+pub mod metrics;
 pub mod realtime;
 pub mod secret;
 pub mod security;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpServer};
 use tera::Tera;
 
@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::handlers;
 use crate::identity::{self, Identities, IdentityPolicy, Signer};
 use crate::managers::Managers;
+use crate::metrics::{Metrics, RecordRequests, ScriptTimer};
 use crate::realtime::node::{Node, Work as NodeWork};
 use crate::realtime::session::SessionContext;
 use crate::realtime::{self, Hub};
@@ -53,13 +54,22 @@ pub struct Application {
     draining: Arc<std::sync::atomic::AtomicBool>,
     /// Viewers are told to reconnect over this long when the node stops.
     drain: Duration,
+    /// The listener that serves only `/metrics`, when `[metrics] port` is set.
+    metrics_listener: Option<(u16, Server)>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let store = crate::managers::store::connect(&settings.redis)
+        let mut store = crate::managers::store::connect(&settings.redis)
             .await
             .map_err(StartupError::Store)?;
+        let metrics = Arc::new(Metrics::new());
+        if settings.metrics.enabled() {
+            store.conn.time_scripts(Arc::new(ScriptTimer::new(
+                &metrics,
+                crate::managers::scripts::ALL.iter().copied(),
+            )));
+        }
         let conn = store.conn.clone();
         let managers = Managers::new(store.conn, &settings);
         crate::managers::layout::upgrade(&conn, &managers.keys)
@@ -85,6 +95,7 @@ impl Application {
         let hub = Arc::new(Hub::new(
             Duration::from_secs(settings.realtime.heartbeat_interval_secs),
             Duration::from_secs(settings.realtime.client_timeout_secs),
+            metrics.clone(),
         ));
         let subscriptions = realtime::subscriber::start(
             store.pubsub,
@@ -124,12 +135,21 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { address, source })?
             .port();
+        let metrics_listener = match settings.metrics.port {
+            Some(metrics_port) => Some(serve_metrics(
+                &settings.metrics.address,
+                metrics_port,
+                metrics.clone(),
+            )?),
+            None => None,
+        };
 
         let settings = Arc::new(settings);
         let sessions = Arc::new(SessionContext {
             connections: realtime::connections::Connections::new(
                 settings.realtime.max_connections_per_address,
                 settings.realtime.max_connections_per_user,
+                metrics.connections.clone(),
             ),
             managers: managers.clone(),
             hub: hub.clone(),
@@ -140,6 +160,7 @@ impl Application {
             max_title_chars: settings.library.max_title_chars,
             wait_limit: Duration::from_secs(settings.sync.wait_limit_secs),
             roster,
+            metrics: metrics.clone(),
         });
         let signer = Signer::new(settings.secret().clone());
         let identities = web::Data::new(Identities {
@@ -154,6 +175,7 @@ impl Application {
             signer,
             settings: settings.clone(),
             draining: draining.clone(),
+            metrics,
         });
         let server =
             serve(listener, state, identities, sessions).map_err(|source| StartupError::Bind {
@@ -167,11 +189,17 @@ impl Application {
             node,
             draining,
             drain: Duration::from_millis(settings.nodes.drain_ms),
+            metrics_listener,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the listener that serves only `/metrics`, if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener.as_ref().map(|(port, _)| *port)
     }
 
     /// Serves until Ctrl-C or SIGTERM, then stops gracefully: takes no new connections
@@ -182,6 +210,11 @@ impl Application {
         let handle = self.server.handle();
         let hub = self.hub.clone();
         let (draining, drain) = (self.draining.clone(), self.drain);
+        let metrics_handle = self.metrics_listener.map(|(_, server)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         tokio::spawn(async move {
             shutdown_signal().await;
             tracing::info!(connections = hub.connections(), "shutting down");
@@ -202,6 +235,9 @@ impl Application {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             handle.stop(true).await;
+            if let Some(metrics) = metrics_handle {
+                metrics.stop(true).await;
+            }
         });
         let served = self.server.await;
         self.node.deregister().await;
@@ -221,6 +257,7 @@ fn serve(
     let body_limit = settings.server.max_body_bytes;
     let sessions = web::Data::from(sessions);
     let stalled_after = Duration::from_secs(settings.realtime.client_timeout_secs);
+    let metrics_on = settings.metrics.enabled();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -239,6 +276,10 @@ fn serve(
             .app_data(web::PathConfig::default().error_handler(handlers::path_error))
             .wrap(from_fn(identity::attach_cookie))
             .wrap(crate::telemetry::RequestLog)
+            .wrap(Condition::new(
+                metrics_on,
+                RecordRequests::new(state.metrics.clone()),
+            ))
             .configure(handlers::configure)
     })
     .on_connect(move |conn, _| cut_off_after(conn, stalled_after))
@@ -255,6 +296,36 @@ fn serve(
         server = server.workers(settings.server.workers);
     }
     Ok(server.listen(listener)?.run())
+}
+
+/// Binds the listener that serves only `GET /metrics` (one worker: rendering is cheap, and
+/// a scraper asks every few seconds), and returns its port.
+fn serve_metrics(
+    host: &str,
+    port: u16,
+    metrics: Arc<Metrics>,
+) -> Result<(u16, Server), StartupError> {
+    let address = format!("{host}:{port}");
+    let failed = |source| StartupError::Bind {
+        address: address.clone(),
+        source,
+    };
+    let listener = TcpListener::bind(&address).map_err(failed)?;
+    let port = listener.local_addr().map_err(failed)?.port();
+    tracing::info!("serving metrics on http://{host}:{port}/metrics");
+    let metrics = web::Data::from(metrics);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(metrics.clone())
+            .route("/metrics", web::get().to(handlers::metrics::open_metrics))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)
+    .map_err(failed)?
+    .run();
+    Ok((port, server))
 }
 
 /// Has the kernel cut a connection whose client has taken none of our bytes for `after`

@@ -28,4 +28,6 @@ pub struct AppState {
     /// Set once the node is stopping: `/readyz` answers 503 so load balancers send no one
     /// new, while its viewers are told to reconnect elsewhere.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// The node's metrics, which `/metrics` renders.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

@@ -6,6 +6,7 @@ mod api_videos;
 mod form;
 mod health;
 mod library;
+pub mod metrics;
 mod pages;
 mod party_socket;
 mod playlists;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(actix_files::Files::new("/static", "static").prefer_utf8(true))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::guarded_metrics))
         .route("/", web::get().to(pages::home))
         .route("/name", web::post().to(pages::change_name))
         .route("/videos", web::post().to(videos::add_video))

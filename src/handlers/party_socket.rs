@@ -106,7 +106,8 @@ pub async fn watch_socket(
         },
         None => None,
     };
-    let (mut response, socket) = match Socket::upgrade(&req, body, &sessions.settings) {
+    let resyncs = sessions.metrics.viewer_resyncs.clone();
+    let (mut response, socket) = match Socket::upgrade(&req, body, &sessions.settings, resyncs) {
         Ok(upgraded) => upgraded,
         Err(err) => return HttpResponse::from_error(err),
     };

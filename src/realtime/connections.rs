@@ -41,6 +41,8 @@ pub struct Connections {
     counts: Mutex<Counts>,
     per_address: usize,
     per_user: usize,
+    /// The open connections, as the metrics show them.
+    open: prometheus::IntGauge,
 }
 
 /// One admitted connection's place; dropping it gives the place back.
@@ -51,11 +53,13 @@ pub struct ConnectionSlot {
 }
 
 impl Connections {
-    pub fn new(per_address: usize, per_user: usize) -> Arc<Self> {
+    /// Counts, within the limits, the connections `open` shows.
+    pub fn new(per_address: usize, per_user: usize, open: prometheus::IntGauge) -> Arc<Self> {
         Arc::new(Self {
             counts: Mutex::new(Counts::default()),
             per_address,
             per_user,
+            open,
         })
     }
 
@@ -77,6 +81,7 @@ impl Connections {
         }
         counts.by_address.insert(address, from_address + 1);
         counts.by_user.insert(user, of_user + 1);
+        self.open.inc();
         Ok(ConnectionSlot {
             owner: self.clone(),
             address,
@@ -99,6 +104,7 @@ impl Drop for ConnectionSlot {
         let mut counts = self.owner.lock();
         release(&mut counts.by_address, &self.address);
         release(&mut counts.by_user, &self.user);
+        self.owner.open.dec();
     }
 }
 
@@ -117,7 +123,8 @@ mod tests {
 
     #[test]
     fn places_are_counted_per_address_and_per_person_and_given_back() {
-        let connections = Connections::new(3, 2);
+        let open = prometheus::IntGauge::new("open", "open connections").unwrap();
+        let connections = Connections::new(3, 2, open.clone());
         let home: IpAddr = "192.0.2.1".parse().unwrap();
         let office: IpAddr = "192.0.2.2".parse().unwrap();
         let ana: UserId = 1;
@@ -131,7 +138,9 @@ mod tests {
             connections.admit(office, ben).is_ok(),
             "another address has room"
         );
+        assert_eq!(open.get(), 3, "the three places held");
         drop(a1);
+        assert_eq!(open.get(), 2);
         assert_eq!(connections.from_address(home), 2);
         assert!(
             connections.admit(home, ana).is_ok(),

@@ -67,6 +67,8 @@ pub struct Hub {
     timeout: Duration,
     /// The latest published viewer list of each large party, for welcomes.
     pub viewer_lists: super::viewer_lists::ViewerLists,
+    /// The node's metrics: the viewers and parties here, and the subscriber's figures.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The heartbeat's sweeps per interval: each pings the viewers whose turn has come.
@@ -82,7 +84,11 @@ thread_local! {
 impl Hub {
     /// `heartbeat`: how often viewers are pinged; `timeout`: how long one may stay silent
     /// (or leave its queue untaken) before its session is interrupted.
-    pub fn new(heartbeat: Duration, timeout: Duration) -> Self {
+    pub fn new(
+        heartbeat: Duration,
+        timeout: Duration,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Self {
         Self {
             id: NEXT_HUB_ID.fetch_add(1, Ordering::Relaxed),
             mailboxes: Mutex::new(Vec::new()),
@@ -90,6 +96,7 @@ impl Hub {
             heartbeat,
             timeout,
             viewer_lists: Default::default(),
+            metrics,
         }
     }
 
@@ -101,11 +108,13 @@ impl Hub {
     pub fn join(&self, party: PartyId, socket: &Rc<Socket>) {
         self.local().join(party, socket, self.heartbeat);
         self.connections.fetch_add(1, Ordering::Relaxed);
+        self.metrics.viewer_joined(party);
     }
 
     pub fn leave(&self, party: PartyId, socket: &Rc<Socket>) {
         if self.local().leave(party, socket) {
             self.connections.fetch_sub(1, Ordering::Relaxed);
+            self.metrics.viewer_left(party);
         }
     }
 

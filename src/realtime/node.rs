@@ -171,7 +171,10 @@ async fn heartbeat(node: Weak<Node>, work: Work) {
             .heartbeat(&me.id, me.epoch, node.settings.dead_after_ms)
             .await
         {
-            Ok(true) => node.healthy_since(),
+            Ok(true) => {
+                node.healthy_since();
+                work.hub.metrics.node_heartbeat();
+            }
             Ok(false) => {
                 node.unhealthy();
                 if node.reregister().await.is_ok() {

@@ -228,6 +228,13 @@ impl Subscriber {
         if !ok && channel.held == 0 {
             self.channels.remove(&party);
         }
+        self.count();
+    }
+
+    /// Tells the metrics how many channels are subscribed.
+    fn count(&self) {
+        let subscribed = self.channels.values().filter(|c| c.subscribed).count();
+        self.hub.metrics.subscriptions.set(subscribed as i64);
     }
 
     /// Handles a push; false when the connection is lost.
@@ -277,6 +284,7 @@ impl Subscriber {
             return;
         }
         tracing::info!(%party, "the party's channel was dropped by Redis; subscribing again");
+        self.hub.metrics.resubscribes.inc();
         channel.subscribed = false;
         channel.resync = true;
         if !channel.subscribing {
@@ -311,14 +319,17 @@ impl Subscriber {
             })
             .map(|(party, _)| *party)
             .collect();
-        for party in idle {
-            self.channels.remove(&party);
+        for party in &idle {
+            self.channels.remove(party);
             let mut link = self.link.clone();
             let name = self.keys.events(&party.to_string());
             let timeout = self.connector.command_timeout();
             tokio::spawn(async move {
                 let _ = tokio::time::timeout(timeout, link.sunsubscribe(&name)).await;
             });
+        }
+        if !idle.is_empty() {
+            self.count();
         }
     }
 
@@ -349,6 +360,8 @@ impl Subscriber {
             tokio::time::sleep(MIN_BACKOFF).await;
         }
         tracing::info!("party event subscription restored");
+        self.hub.metrics.resubscribes.inc();
+        self.count();
         self.hub.viewer_lists.clear();
         self.hub.broadcast_all(Event::Resync);
     }

@@ -55,6 +55,9 @@ pub struct TestApp {
     /// Opens subscriptions like the server's.
     pub pubsub: PubSubConnector,
     pub settings: Settings,
+    /// `http://127.0.0.1:{port}` of the listener that serves only `/metrics`, when
+    /// `[metrics] port` is set.
+    pub metrics_address: Option<String>,
 }
 
 /// Settings for tests: port 0, the private Redis, a unique key prefix, a fixed secret.
@@ -96,6 +99,7 @@ pub async fn spawn_app_on(settings: Settings) -> TestApp {
         .await
         .expect("the application builds");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     let store = wewatch::managers::store::connect(&settings.redis)
         .await
@@ -114,6 +118,7 @@ pub async fn spawn_app_on(settings: Settings) -> TestApp {
         redis: store.conn,
         pubsub: store.pubsub,
         settings,
+        metrics_address: metrics_port.map(|port| format!("http://127.0.0.1:{port}")),
     }
 }
 

@@ -9,6 +9,7 @@ mod helpers;
 mod identity;
 mod input;
 mod layout;
+mod metrics;
 mod nodes;
 mod outage;
 mod pages;

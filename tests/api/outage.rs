@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app_with, test_settings, TestApp};
+use crate::metrics::{scrape, value};
 
 /// How long a request may take before the test counts it as unanswered.
 const ANSWER_WITHIN: Duration = Duration::from_secs(5);
@@ -82,9 +83,14 @@ impl Drop for OwnRedis {
     }
 }
 
+/// An application on `redis`, with its metrics on a listener of their own.
 async fn app_on(redis: &OwnRedis) -> TestApp {
     let url = redis.url();
-    spawn_app_with(move |s| s.redis.url = url).await
+    spawn_app_with(move |s| {
+        s.redis.url = url;
+        s.metrics.port = Some(0);
+    })
+    .await
 }
 
 /// Waits until `check` passes, failing after [`RECOVERY_DEADLINE`].
@@ -200,6 +206,10 @@ async fn a_party_connection_stays_open_across_an_outage_and_follows_the_party_af
             break;
         }
     }
+    let metrics = scrape(&app).await;
+    assert_eq!(value(&metrics, "wewatch_pubsub_subscriptions"), Some(1.0));
+    let resubscribes = value(&metrics, "wewatch_pubsub_resubscribes_total");
+    assert!(resubscribes.is_some_and(|n| n >= 1.0), "{metrics}");
 }
 
 #[tokio::test]

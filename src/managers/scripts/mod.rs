@@ -60,6 +60,28 @@ pub const ROTATE_TOKEN: &str = script!("rotate_token.lua");
 /// Forgets a departure that is still the one recorded.
 pub const SETTLE_DEPARTURE: &str = script!("settle_departure.lua");
 
+/// Every script, by the name its latency carries in the metrics
+/// (`wewatch_redis_script_duration_seconds{script}`).
+pub const ALL: &[(&str, &str)] = &[
+    ("adopt_title", ADOPT_TITLE),
+    ("authenticate", AUTHENTICATE),
+    ("chat_post", CHAT_POST),
+    ("delete_party", DELETE_PARTY),
+    ("hset_if_exists", HSET_IF_EXISTS),
+    ("keep_user", KEEP_USER),
+    ("move_item", MOVE_ITEM),
+    ("node_bury", NODE_BURY),
+    ("node_heartbeat", NODE_HEARTBEAT),
+    ("node_register", NODE_REGISTER),
+    ("party_command", PARTY_COMMAND),
+    ("presence_join", PRESENCE_JOIN),
+    ("presence_leave", PRESENCE_LEAVE),
+    ("presence_sweep", PRESENCE_SWEEP),
+    ("rotate_invite", ROTATE_INVITE),
+    ("rotate_token", ROTATE_TOKEN),
+    ("settle_departure", SETTLE_DEPARTURE),
+];
+
 /// The error code of a script's refusal of its arguments.
 pub const INVALID: &str = "WW_INVALID";
 

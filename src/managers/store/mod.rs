@@ -39,6 +39,8 @@ pub struct StoreConnection {
     timeout: Duration,
     /// Told about every call that could not reach Redis.
     health: StoreHealth,
+    /// Records the scripts' round trips, when metrics are kept.
+    scripts: Option<std::sync::Arc<crate::metrics::ScriptTimer>>,
 }
 
 /// One Redis or a Redis Cluster.
@@ -138,6 +140,7 @@ pub async fn connect(settings: &RedisSettings) -> Result<Store, ConnectError> {
             inner,
             timeout: limits.command,
             health,
+            scripts: None,
         },
         pubsub: PubSubConnector::new(address, limits),
     })
@@ -206,6 +209,12 @@ pub(crate) fn timed_out(what: &str) -> RedisError {
 }
 
 impl StoreConnection {
+    /// Has every script call through this connection (and its clones made afterwards)
+    /// recorded by `timer`.
+    pub fn time_scripts(&mut self, timer: std::sync::Arc<crate::metrics::ScriptTimer>) {
+        self.scripts = Some(timer);
+    }
+
     /// The store's health, which this connection keeps informed.
     pub fn health(&self) -> &StoreHealth {
         &self.health
@@ -256,8 +265,12 @@ impl StoreConnection {
 impl ConnectionLike for StoreConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         Box::pin(async move {
+            let started = Instant::now();
             let call = self.inner.req_packed_command(cmd);
             let outcome = tokio::time::timeout(self.timeout, call).await;
+            if let Some(scripts) = &self.scripts {
+                scripts.observe(cmd, started.elapsed());
+            }
             self.settle(outcome)
         })
     }

@@ -59,6 +59,8 @@ pub struct SessionContext {
     pub wait_limit: Duration,
     /// Gathers viewer-list changes of this node.
     pub roster: Arc<super::roster::Roster>,
+    /// The node's metrics: command latency, slow viewers resynced.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// How a session ended.

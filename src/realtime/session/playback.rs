@@ -1,6 +1,8 @@
 //! Playback: commands (play, pause, seek, rate, skip, jump, ended) applied by the store,
 //! their system lines, refusals in words, and the duration and title a player reports.
 
+use std::time::Instant;
+
 use super::{internal, send, Connection, Exit};
 use crate::domain::{ErrorCode, Subject, VideoTitle};
 use crate::managers::{Announcement, CommandResult};
@@ -26,6 +28,7 @@ fn refusal(code: ErrorCode) -> (ErrorCode, &'static str) {
 
 impl Connection {
     pub(super) async fn command(&mut self, socket: &Socket, command: Command) -> Result<(), Exit> {
+        let arrived = Instant::now();
         let line = self.line_for(command);
         let result = self
             .ctx
@@ -47,6 +50,8 @@ impl Connection {
                 frame,
             }) => {
                 if did_change {
+                    let name = command.script_args().0;
+                    self.ctx.metrics.command_published(name, arrived.elapsed());
                     self.announce(command, &state).await;
                     Ok(())
                 } else if command.is_control() {

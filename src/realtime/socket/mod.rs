@@ -77,16 +77,20 @@ pub struct Socket {
     /// Index in the hub's group, kept by the hub.
     pub(crate) slot: Cell<usize>,
     max_queued: usize,
+    /// The node's count of slow viewers resynced, for the metrics.
+    resyncs: prometheus::IntCounter,
 }
 
 impl Socket {
     /// Accepts a WebSocket handshake with actix-ws: the `101` response to return, and the
     /// connection. A client frame or fragmented message beyond `max_message` bytes ends the
-    /// connection (1009); the queue holds at most `max_queued` bytes.
+    /// connection (1009); the queue holds at most `max_queued` bytes. Each time the party
+    /// events queued for it are dropped, `resyncs` counts one.
     pub fn upgrade(
         req: &HttpRequest,
         body: web::Payload,
         settings: &RealtimeSettings,
+        resyncs: prometheus::IntCounter,
     ) -> Result<(HttpResponse, Self), actix_web::Error> {
         // Frames past 16 times the accepted size end the connection (1009); between the
         // two they are answered with `frame_too_large`.
@@ -121,6 +125,7 @@ impl Socket {
             client_timeout: Duration::from_secs(settings.client_timeout_secs),
             slot: Cell::new(usize::MAX),
             max_queued: settings.max_queued_bytes,
+            resyncs,
         };
         Ok((response, socket))
     }
@@ -138,6 +143,7 @@ impl Socket {
             if self.held_bytes.get() + text.len() > self.max_queued {
                 held.clear();
                 self.held_bytes.set(0);
+                self.resyncs.inc();
                 self.raise(Signal::Resync);
             } else {
                 self.held_bytes.set(self.held_bytes.get() + text.len());
@@ -153,6 +159,7 @@ impl Socket {
         if outbox.queued() + out.cost() > self.max_queued {
             outbox.clear();
             drop(outbox);
+            self.resyncs.inc();
             self.raise(Signal::Resync);
             return;
         }
@@ -368,5 +375,56 @@ impl Socket {
                 Err(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header;
+    use actix_web::test::TestRequest;
+
+    /// A socket on a real actix-ws handshake whose queue holds at most 4096 bytes, and the
+    /// counter its dropped events go to.
+    async fn socket() -> (Socket, prometheus::IntCounter) {
+        let (req, mut payload) = TestRequest::default()
+            .insert_header((header::UPGRADE, "websocket"))
+            .insert_header((header::CONNECTION, "upgrade"))
+            .insert_header((header::SEC_WEBSOCKET_VERSION, "13"))
+            .insert_header((header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ=="))
+            .to_http_parts();
+        let body = web::Payload::from_request(&req, &mut payload)
+            .await
+            .unwrap();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/server.toml");
+        let mut settings = crate::config::Settings::from_file(std::path::Path::new(path))
+            .unwrap()
+            .realtime;
+        settings.max_queued_bytes = 4096;
+        let resyncs = prometheus::IntCounter::new("resyncs", "resyncs").unwrap();
+        let (_response, socket) = Socket::upgrade(&req, body, &settings, resyncs.clone()).unwrap();
+        (socket, resyncs)
+    }
+
+    #[actix_web::test]
+    async fn a_viewer_that_falls_behind_loses_its_queued_events_once_per_overflow_and_is_counted() {
+        let (socket, resyncs) = socket().await;
+        let event = ByteString::from("x".repeat(1000));
+        // Held back before `welcome`: the fifth event no longer fits.
+        for _ in 0..5 {
+            socket.deliver(&event);
+        }
+        assert_eq!(resyncs.get(), 1);
+        assert!(matches!(socket.signal.take(), Some(Signal::Resync)));
+
+        // Queued after it: the session never ran, so nothing is handed over.
+        socket.release();
+        for _ in 0..4 {
+            socket.deliver(&event);
+        }
+        assert_eq!(resyncs.get(), 1, "four events fit");
+        socket.deliver(&event);
+        assert_eq!(resyncs.get(), 2);
+        assert!(matches!(socket.signal.take(), Some(Signal::Resync)));
     }
 }
