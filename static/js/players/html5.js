@@ -3,10 +3,8 @@
 // commands; the page's own changes are recognised by EchoGuard and not sent back.
 
 import { EchoGuard } from './echo.js';
+import { NativeControls } from './native-controls.js';
 
-// A drag along the timeline fires many seeks: the first is sent at once (a click on the
-// timeline is one seek), the last once the drag has rested this long.
-const USER_SEEK_SETTLE_MS = 300;
 // HTMLMediaElement.HAVE_FUTURE_DATA: data for the current position and a little beyond.
 const HAVE_FUTURE_DATA = 3;
 
@@ -20,7 +18,13 @@ export class Html5Player {
   constructor(box, source, events) {
     this.events = events;
     this.guard = new EchoGuard();
-    this.userSeeks = new UserSeekBurst((ms) => events.onUserSeek?.(ms));
+    // What the viewer means by what the element reports (a click on the timeline is one seek).
+    this.controls = new NativeControls({
+      pause: (ms) => events.onUserPause?.(ms),
+      seeking: () => events.onUserSeeking?.(),
+      seek: (ms) => events.onUserSeek?.(ms),
+      play: () => events.onUserPlay?.(),
+    }, { position: () => this.positionMs() });
     this.listening = new AbortController(); // aborted on destroy: a player gone says nothing more
     const video = document.createElement('video');
     video.controls = true;
@@ -38,7 +42,7 @@ export class Html5Player {
    */
   load(source) {
     const video = this.video;
-    this.userSeeks.reset();
+    this.controls.reset();
     // Loading stops playback and resets the rate: the page's doing, not the viewer's.
     this.guard.willLoad(video.defaultPlaybackRate);
     video.src = source;
@@ -53,7 +57,8 @@ export class Html5Player {
   positionMs() { return this.video.currentTime * 1000; }
   paused() { return this.video.paused; }
   ended() { return this.video.ended; }
-  seeking() { return this.guard.seekPending() || this.video.seeking; }
+  /** A seek is under way, or the viewer's hand is on the controls (the page leaves it be). */
+  seeking() { return this.guard.seekPending() || this.video.seeking || this.controls.active(); }
   rate() { return this.video.playbackRate; }
   /** Has data to play from here (what `canplay` announces), and is not seeking. */
   canPlay() { return !this.video.seeking && this.video.readyState >= HAVE_FUTURE_DATA; }
@@ -80,6 +85,8 @@ export class Html5Player {
     // The element clamps to its duration; aim there, so the seek is recognised as ours.
     const durationMs = this.video.duration * 1000;
     const target = Number.isFinite(durationMs) ? Math.min(ms, durationMs) : ms;
+    // A seek under way is aborted by this one and never completes: it is not awaited.
+    if (this.video.seeking) this.controls.seekAborted();
     this.guard.willSeek(target);
     this.video.currentTime = target / 1000;
   }
@@ -99,21 +106,19 @@ export class Html5Player {
     const e = this.events;
     const on = (type, fn) => v.addEventListener(type, fn, { signal: this.listening.signal });
     on('play', () => {
-      if (this.guard.observePlay() === 'user') e.onUserPlay?.();
+      if (this.guard.observePlay() === 'user') this.controls.played();
     });
     on('pause', () => {
       // Reaching the end pauses the element; so may a browser hiding the page. Neither is a choice.
       const natural = v.ended || document.visibilityState === 'hidden';
-      if (this.guard.observePause({ natural }) === 'user') e.onUserPause?.(this.positionMs());
+      if (this.guard.observePause({ natural }) === 'user') this.controls.paused();
     });
     on('seeking', () => {
-      if (this.guard.observeSeeking(this.positionMs()) !== 'user') return;
-      this.userSeeks.hold();
-      e.onUserSeeking?.();
+      if (this.guard.observeSeeking(this.positionMs()) === 'user') this.controls.seeking();
     });
     on('seeked', () => {
-      if (this.guard.observeSeeked(this.positionMs()) === 'echo') return;
-      this.userSeeks.seeked(() => this.positionMs());
+      if (this.controls.trailingSeeked()) return;
+      if (this.guard.observeSeeked(this.positionMs()) !== 'echo') this.controls.seeked();
     });
     on('ratechange', () => {
       if (this.guard.observeRate(v.playbackRate) === 'user') e.onUserRate?.(v.playbackRate);
@@ -129,47 +134,10 @@ export class Html5Player {
 
   destroy() {
     this.listening.abort();
-    this.userSeeks.reset();
+    this.controls.reset();
     this.guard.willPause();
     this.video.removeAttribute('src');
     this.video.load();
   }
 }
 
-/**
- * The viewer's seeks, as commands: the first of a burst is sent at once, so a lone seek (a
- * click on the timeline) costs no wait; the rest of a drag is sent once, where it rests.
- * Pure apart from the injected timers.
- */
-export class UserSeekBurst {
-  /** @param {(ms: number) => void} send */
-  constructor(send, { settleMs = USER_SEEK_SETTLE_MS, timers = globalThis } = {}) {
-    Object.assign(this, { send, settleMs, timers });
-    this.count = 0; // seeks completed in this burst
-    this.timer = null;
-  }
-
-  /** A viewer's seek completed; `positionMs()` reads where the player is. */
-  seeked(positionMs) {
-    this.timers.clearTimeout(this.timer);
-    this.count += 1;
-    if (this.count === 1) this.send(positionMs());
-    this.timer = this.timers.setTimeout(() => {
-      this.timer = null;
-      if (this.count > 1) this.send(positionMs());
-      this.count = 0;
-    }, this.settleMs);
-  }
-
-  /** Another seek of the viewer's begins: the burst is not over until it completes. */
-  hold() {
-    this.timers.clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  /** Forgets the burst (other media, or the player is gone). */
-  reset() {
-    this.hold();
-    this.count = 0;
-  }
-}
