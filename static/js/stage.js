@@ -5,6 +5,7 @@
 import { Html5Player } from './players/html5.js';
 import { YouTubePlayer } from './players/youtube.js';
 import { isVideoId } from './players/youtube-policy.js';
+import { hlsRoute, hlsSupport } from './players/hls-stream.js';
 import { currentItem } from './playlist.js';
 
 const HTML5_KINDS = new Set(['file', 'hls']);
@@ -14,8 +15,8 @@ const ITEM_LOADING = 'Loading the next item…';
 /** Why `{kind, source}` cannot play in this browser, or null when it can. */
 function unplayableReason(kind, source) {
   if (kind === 'youtube') return isVideoId(source) ? null : 'This YouTube link is not valid.';
-  if (kind === 'hls' && !document.createElement('video').canPlayType('application/vnd.apple.mpegurl')) {
-    return 'This browser cannot play HLS streams (.m3u8). Open the link in a browser that plays them natively, such as Safari.';
+  if (kind === 'hls' && !hlsRoute(hlsSupport())) {
+    return 'This browser cannot play HLS streams (.m3u8): it has neither Media Source Extensions nor HLS of its own.';
   }
   return HTML5_KINDS.has(kind) ? null : 'This kind of video cannot be played.';
 }
@@ -43,13 +44,13 @@ export class Stage {
     const reason = unplayableReason(kind, source);
     if (reason) return this.message(key, reason);
     if (HTML5_KINDS.has(kind) && this.player instanceof Html5Player) {
-      this.player.load(source);
+      this.player.load({ kind, source });
       return this.player;
     }
     this.player?.destroy();
     this.player = kind === 'youtube'
       ? new YouTubePlayer(this.box, source, this.events)
-      : new Html5Player(this.box, source, this.events);
+      : new Html5Player(this.box, { kind, source }, this.events);
     return this.player;
   }
 

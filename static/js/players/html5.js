@@ -1,9 +1,11 @@
-// Player adapter over a native <video controls> element (media files, and HLS where the
-// browser plays it natively). The viewer's actions on the element's own controls become
-// commands; the page's own changes are recognised by EchoGuard and not sent back.
+// Player adapter over a native <video controls> element: media files, and HLS streams
+// (through hls.js, see hls-stream.js, or the browser's own HLS). The viewer's actions on the
+// element's own controls become commands; the page's own changes are recognised by EchoGuard
+// and not sent back.
 
 import { EchoGuard } from './echo.js';
 import { NativeControls } from './native-controls.js';
+import { attachHls, hlsRoute, hlsSupport } from './hls-stream.js';
 
 // HTMLMediaElement.HAVE_FUTURE_DATA: data for the current position and a little beyond.
 const HAVE_FUTURE_DATA = 3;
@@ -11,11 +13,11 @@ const HAVE_FUTURE_DATA = 3;
 export class Html5Player {
   /**
    * @param {HTMLElement} box the element the <video> is created in
-   * @param {string} source media URL
+   * @param {{kind: string, source: string}} media `file` or `hls`, and its URL
    * @param {object} events onUserPlay(), onUserPause(ms), onUserSeeking(), onUserSeek(ms),
    *   onUserRate(rate), onBuffering(), onReady(), onMediaInfo({duration_ms}), onFailure(message)
    */
-  constructor(box, source, events) {
+  constructor(box, media, events) {
     this.events = events;
     this.guard = new EchoGuard();
     // What the viewer means by what the element reports (a click on the timeline is one seek).
@@ -26,6 +28,8 @@ export class Html5Player {
       play: () => events.onUserPlay?.(),
     }, { position: () => this.positionMs() });
     this.listening = new AbortController(); // aborted on destroy: a player gone says nothing more
+    this.stream = null; // the hls.js stream playing in the element, if any
+    this.loads = 0; // counts loads, so a stream attached after the next load began is dropped
     const video = document.createElement('video');
     video.controls = true;
     video.playsInline = true;
@@ -33,22 +37,46 @@ export class Html5Player {
     this.video = video;
     this.listen();
     box.replaceChildren(video);
-    this.load(source);
+    this.load(media);
   }
 
   /**
    * Plays other media in the same element (a playlist's next item): the element stays, so
    * does the viewer's fullscreen, volume and permission to play. Not ready until its metadata is.
    */
-  load(source) {
+  load({ kind, source }) {
     const video = this.video;
     this.controls.reset();
+    this.detachStream();
     // Loading stops playback and resets the rate: the page's doing, not the viewer's.
     this.guard.willLoad(video.defaultPlaybackRate);
-    video.src = source;
+    if (kind === 'hls' && hlsRoute(hlsSupport()) === 'hls.js') this.attachStream(source);
+    else video.src = source;
     this.loaded = new Promise((resolve) => {
       video.addEventListener('loadedmetadata', () => resolve(), { once: true, signal: this.listening.signal });
     });
+  }
+
+  /** Plays the HLS stream at `source` through hls.js, which is loaded first. */
+  attachStream(source) {
+    const load = this.loads;
+    const events = {
+      // hls.js moved the playhead over a hole or a stall: that seek is not the viewer's.
+      onOwnMove: () => this.guard.willSeek(this.positionMs()),
+      onFailure: (message) => { if (load === this.loads) this.events.onFailure?.(message); },
+    };
+    this.video.removeAttribute('src');
+    attachHls(this.video, source, events).then((stream) => {
+      if (load === this.loads) this.stream = stream;
+      else stream.destroy(); // other media, or none, came meanwhile
+    }, () => events.onFailure('The HLS player could not be loaded. Reload the page to try again.'));
+  }
+
+  /** Ends the hls.js stream, if any, and any still being attached. */
+  detachStream() {
+    this.loads += 1;
+    this.stream?.destroy();
+    this.stream = null;
   }
 
   /** Resolves once the media's metadata is known and the element can be positioned. */
@@ -135,6 +163,7 @@ export class Html5Player {
   destroy() {
     this.listening.abort();
     this.controls.reset();
+    this.detachStream();
     this.guard.willPause();
     this.video.removeAttribute('src');
     this.video.load();
