@@ -23,6 +23,7 @@
 //! | `party:{party}:chat_seq` | string | until the party is deleted | last chat message id |
 //! | `party:{party}:people` | hash | while anyone watches | user id → their open connections |
 //! | `party:{party}:departed` | hash | until the party is deleted | user id → when their last connection closed (ms) |
+//! | `party:{party}:unplayable` | hash | until every connection watching reports the item, or the party is deleted | connection id → the playlist item (`item:{id}`) its player cannot play |
 //! | `chatrate:{user}` | string | `chat_window_secs` | messages the user sent in the current window |
 //! | `guests_from:{address}` | string | 60 s from the first | guests made for a client address in the current minute |
 //! | channel `events:{party}` | pub/sub | — | frames for every viewer of the party, on every node |
@@ -133,6 +134,10 @@ impl Keys {
         format!("{}party:{party}:departed", self.prefix)
     }
 
+    pub fn party_unplayable(&self, party: &str) -> String {
+        format!("{}party:{party}:unplayable", self.prefix)
+    }
+
     pub fn chat_rate(&self, user: u64) -> String {
         format!("{}chatrate:{user}", self.prefix)
     }
@@ -148,6 +153,7 @@ impl Keys {
             self.party_chat_seq(party),
             self.party_departed(party),
             self.party_people(party),
+            self.party_unplayable(party),
         ]
     }
 

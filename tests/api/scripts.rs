@@ -83,6 +83,7 @@ fn row(script: &'static str, keys: &[&str], args: &[&str], refusal: &'static str
         "rotate_invite" => scripts::ROTATE_INVITE,
         "rotate_token" => scripts::ROTATE_TOKEN,
         "settle_departure" => scripts::SETTLE_DEPARTURE,
+        "unplayable_report" => scripts::UNPLAYABLE_REPORT,
         other => panic!("no script {other}"),
     };
     Row {
@@ -175,6 +176,11 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         k(&format!("party:{pl}:departed")),
     ];
     let entry = r#"{"user_id":1,"name":"x","node":"n","status":"watching","since":1}"#;
+    let unplayable_keys = [
+        k(&format!("party:{pl}:state")),
+        k(&format!("party:{pl}:conns")),
+        k(&format!("party:{pl}:unplayable")),
+    ];
     let leave_keys = [
         k(&format!("party:{pl}:conns")),
         k(&format!("party:{pl}:people")),
@@ -203,6 +209,7 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
             ("duration", 2, "the duration"),
             ("jump", 2, "the item id"),
             ("ended", 2, "the item id"),
+            ("unplayable", 2, "the item id"),
             ("seek", 8, "the user id"),
             ("seek", 4, "the play lead"),
             ("seek", 12, "the messages kept"),
@@ -484,12 +491,30 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
             &["0", "5"],
             "the user id",
         ),
+        row(
+            "unplayable_report",
+            &ks(&unplayable_keys),
+            &["", &format!("item:{item}")],
+            "the connection id",
+        ),
+        row(
+            "unplayable_report",
+            &ks(&unplayable_keys),
+            &["c1", ""],
+            "the media",
+        ),
+        row(
+            "unplayable_report",
+            &ks(&unplayable_keys[..2]),
+            &["c1", &format!("item:{item}")],
+            "keys",
+        ),
     ]);
 
     let scripts_seen: std::collections::BTreeSet<_> = rows.iter().map(|r| r.script).collect();
     assert_eq!(
         scripts_seen.len(),
-        13,
+        14,
         "every script has rows: {scripts_seen:?}"
     );
 

@@ -40,6 +40,8 @@ pub const ROTATE_INVITE: &str = script!("rotate_invite.lua");
 pub const ROTATE_TOKEN: &str = script!("rotate_token.lua");
 /// Forgets a departure that is still the one recorded.
 pub const SETTLE_DEPARTURE: &str = script!("settle_departure.lua");
+/// Records a connection that cannot play the party's item; says whether nobody can.
+pub const UNPLAYABLE_REPORT: &str = script!("unplayable_report.lua");
 
 /// The error code of a script's refusal of its arguments.
 pub const INVALID: &str = "WW_INVALID";
