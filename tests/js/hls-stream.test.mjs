@@ -34,3 +34,9 @@ test('a media error is retried once; a network error and a second media error en
   assert.match(fatalOutcome({ type: 'networkError', details: 'fragLoadError' }, 0).message, /network failed/);
   assert.equal(fatalOutcome({ type: 'otherError', details: 'internalException' }, 0).action, 'fail');
 });
+
+test('each failure carries the reason the page reports to the party', () => {
+  assert.equal(fatalOutcome({ type: 'networkError', details: 'manifestLoadError' }, 0).reason, 'unreachable');
+  assert.equal(fatalOutcome({ type: 'mediaError', details: 'bufferAppendError' }, 1).reason, 'unsupported');
+  assert.equal(fatalOutcome({ type: 'otherError', details: 'internalException' }, 0).reason, 'player_error');
+});

@@ -34,7 +34,8 @@ export function hlsSupport(win = globalThis) {
 
 /**
  * What a fatal hls.js error means: 'recover' (try the media once more) or 'fail', with the
- * viewer's words. `recoveries` counts the media recoveries tried so far. Pure.
+ * viewer's words and the reason the page reports (`unplayable`, docs/protocol.md).
+ * `recoveries` counts the media recoveries tried so far. Pure.
  */
 export function fatalOutcome({ type, details }, recoveries) {
   if (type === 'mediaError' && recoveries < MEDIA_RECOVERIES) return { action: 'recover' };
@@ -42,10 +43,12 @@ export function fatalOutcome({ type, details }, recoveries) {
     const message = details === 'manifestLoadError' || details === 'manifestLoadTimeOut'
       ? 'This stream could not be loaded: its playlist (.m3u8) did not answer.'
       : 'This stream could not be loaded: the network failed while fetching it.';
-    return { action: 'fail', message };
+    return { action: 'fail', message, reason: 'unreachable' };
   }
-  if (type === 'mediaError') return { action: 'fail', message: 'This stream could not be decoded in this browser.' };
-  return { action: 'fail', message: 'This stream could not be played.' };
+  if (type === 'mediaError') {
+    return { action: 'fail', message: 'This stream could not be decoded in this browser.', reason: 'unsupported' };
+  }
+  return { action: 'fail', message: 'This stream could not be played.', reason: 'player_error' };
 }
 
 let library = null;
@@ -60,7 +63,7 @@ function loadHlsJs() {
  * Plays the stream at `url` in `video` through hls.js. Resolves with the stream, whose
  * `destroy()` detaches it; rejects when hls.js cannot be loaded.
  * @param {object} events onOwnMove() right after hls.js moved the playhead by itself,
- *   onFailure(message) when the stream cannot be played
+ *   onFailure(message, reason) when the stream cannot be played (see fatalOutcome)
  */
 export async function attachHls(video, url, { onOwnMove, onFailure }) {
   const Hls = await loadHlsJs();
@@ -80,7 +83,7 @@ export async function attachHls(video, url, { onOwnMove, onFailure }) {
       return;
     }
     hls.destroy();
-    onFailure(outcome.message);
+    onFailure(outcome.message, outcome.reason);
   });
   hls.loadSource(url);
   hls.attachMedia(video);

@@ -7,15 +7,22 @@ import { EchoGuard } from './echo.js';
 import { NativeControls } from './native-controls.js';
 import { attachHls, hlsRoute, hlsSupport } from './hls-stream.js';
 
-// HTMLMediaElement.HAVE_FUTURE_DATA: data for the current position and a little beyond.
+// HTMLMediaElement.HAVE_FUTURE_DATA: data for the current position and a little beyond;
+// HAVE_NOTHING: not even the metadata.
 const HAVE_FUTURE_DATA = 3;
+const HAVE_NOTHING = 0;
+// Why the element failed (MediaError codes), as the page reports it (`unplayable`): a network
+// failure, a file it cannot decode, or one it cannot even open (a wrong link answers so too).
+const MEDIA_ERROR_REASONS = { 2: 'unreachable', 3: 'player_error', 4: 'unsupported' };
 
 export class Html5Player {
   /**
    * @param {HTMLElement} box the element the <video> is created in
    * @param {{kind: string, source: string}} media `file` or `hls`, and its URL
    * @param {object} events onUserPlay(), onUserPause(ms), onUserSeeking(), onUserSeek(ms),
-   *   onUserRate(rate), onBuffering(), onReady(), onMediaInfo({duration_ms}), onFailure(message)
+   *   onUserRate(rate), onBuffering(), onReady(), onMediaInfo({duration_ms}),
+   *   onFailure(message, reason): the media cannot be played here (reason: see `unplayable`
+   *   in docs/protocol.md), onTrouble(message): something went wrong, the player stays
    */
   constructor(box, media, events) {
     this.events = events;
@@ -63,13 +70,13 @@ export class Html5Player {
     const events = {
       // hls.js moved the playhead over a hole or a stall: that seek is not the viewer's.
       onOwnMove: () => this.guard.willSeek(this.positionMs()),
-      onFailure: (message) => { if (load === this.loads) this.events.onFailure?.(message); },
+      onFailure: (message, reason) => { if (load === this.loads) this.events.onFailure?.(message, reason); },
     };
     this.video.removeAttribute('src');
     attachHls(this.video, source, events).then((stream) => {
       if (load === this.loads) this.stream = stream;
       else stream.destroy(); // other media, or none, came meanwhile
-    }, () => events.onFailure('The HLS player could not be loaded. Reload the page to try again.'));
+    }, () => events.onFailure('The HLS player could not be loaded. Reload the page to try again.', 'player_error'));
   }
 
   /** Ends the hls.js stream, if any, and any still being attached. */
@@ -157,7 +164,15 @@ export class Html5Player {
     on('loadedmetadata', () => {
       if (Number.isFinite(v.duration)) e.onMediaInfo?.({ duration_ms: Math.round(v.duration * 1000) });
     });
-    on('error', () => e.onFailure?.('This video could not be loaded.'));
+    on('error', () => {
+      // Media that never loaded cannot be played here; one that failed later may play on from
+      // what it has (and the viewer may reload).
+      if (v.readyState === HAVE_NOTHING) {
+        e.onFailure?.('This video could not be loaded.', MEDIA_ERROR_REASONS[v.error?.code] ?? 'player_error');
+      } else {
+        e.onTrouble?.('This video stopped loading. Reload the page if it does not play on.');
+      }
+    });
   }
 
   destroy() {
