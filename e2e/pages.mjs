@@ -278,3 +278,78 @@ export function scenarios() {
     });
   return { scenario, failed: () => anyFailure };
 }
+
+// ---------------------------------------------------------------- the native timeline
+
+/** Chromium's default controls: the timeline spans the video's width near its bottom edge. */
+const TIMELINE_FROM_BOTTOM_PX = 12;
+/** How far in from each side of the video the timeline's track begins and ends. */
+const TIMELINE_INSET_PX = 16;
+
+/** Where on the screen the native timeline stands for `seconds` of a `durationS` media. */
+export async function timelinePoint(page, seconds, durationS) {
+  const box = await page.locator(VIDEO).boundingBox();
+  assert.ok(box, 'the video has no box on the page');
+  const fraction = Math.min(Math.max(seconds / durationS, 0), 1);
+  return {
+    x: box.x + TIMELINE_INSET_PX + (box.width - 2 * TIMELINE_INSET_PX) * fraction,
+    y: box.y + box.height - TIMELINE_FROM_BOTTOM_PX,
+    // Hovering here shows the controls, which hide after a while of a still mouse.
+    hover: { x: box.x + box.width / 2, y: box.y + box.height / 2 },
+  };
+}
+
+/**
+ * A viewer presses the mouse on the native timeline at `seconds`, holds it `holdMs`, and
+ * lets go: real input, which the browser's own controls handle.
+ */
+export async function clickTimeline(page, seconds, durationS, { holdMs = 100 } = {}) {
+  const at = await timelinePoint(page, seconds, durationS);
+  await page.mouse.move(at.hover.x, at.hover.y);
+  await sleep(250);
+  await page.mouse.move(at.x, at.y);
+  await page.mouse.down();
+  if (holdMs > 0) await sleep(holdMs);
+  await page.mouse.up();
+}
+
+/** A viewer drags the native timeline's thumb from `fromS` to `toS` in `steps` moves, then lets go. */
+export async function dragTimeline(page, fromS, toS, durationS, { steps = 10, stepMs = 60 } = {}) {
+  const from = await timelinePoint(page, fromS, durationS);
+  const to = await timelinePoint(page, toS, durationS);
+  await page.mouse.move(from.hover.x, from.hover.y);
+  await sleep(250);
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  for (let i = 1; i <= steps; i += 1) {
+    await sleep(stepMs);
+    await page.mouse.move(from.x + ((to.x - from.x) * i) / steps, from.y);
+  }
+  await sleep(stepMs);
+  await page.mouse.up();
+}
+
+/**
+ * Records the party frames a page sends and receives on its party socket (pings and pongs
+ * left out): `sent` and `received` hold the parsed messages in order, each with `at`
+ * (the test's clock, ms) added.
+ */
+export function recordPartyFrames(page) {
+  const log = { sent: [], received: [] };
+  const keep = (list, payload) => {
+    let msg;
+    try {
+      msg = JSON.parse(String(payload));
+    } catch {
+      return;
+    }
+    if (msg.type === 'ping' || msg.type === 'pong') return;
+    list.push({ ...msg, at: performance.now() });
+  };
+  page.on('websocket', (ws) => {
+    if (!new URL(ws.url()).pathname.startsWith(PARTY_SOCKET_PATH)) return;
+    ws.on('framesent', (f) => keep(log.sent, f.payload));
+    ws.on('framereceived', (f) => keep(log.received, f.payload));
+  });
+  return log;
+}

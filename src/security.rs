@@ -69,12 +69,15 @@ pub fn origin_matches(origin: &str, host: &str, allowed: &[String]) -> bool {
 }
 
 /// Headers every response carries: a strict Content-Security-Policy (no inline script; the
-/// YouTube IFrame API is the only foreign script) and the usual hardening.
+/// YouTube IFrame API is the only foreign script) and the usual hardening. Media comes from
+/// anywhere a library link points: files straight into `<video>` (`media-src`), HLS streams
+/// fetched by hls.js (`connect-src`, the same schemes) and handed to the element as a
+/// Media Source (`blob:`). hls.js runs without a worker, so no `blob:` script is allowed.
 pub fn add_security_headers(headers: &mut HeaderMap) {
     let csp = "default-src 'self'; script-src 'self' https://www.youtube.com https://s.ytimg.com; \
         frame-src https://www.youtube.com https://www.youtube-nocookie.com; \
         img-src 'self' data: https://i.ytimg.com; media-src 'self' https: http: blob:; \
-        connect-src 'self' ws: wss: https:; style-src 'self'; object-src 'none'; base-uri 'none'; \
+        connect-src 'self' ws: wss: https: http:; style-src 'self'; object-src 'none'; base-uri 'none'; \
         form-action 'self'; frame-ancestors 'none'";
     let pairs = [
         (header::CONTENT_SECURITY_POLICY, csp),

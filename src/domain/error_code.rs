@@ -54,6 +54,8 @@ pub enum ErrorCode {
     /// A reported duration shorter than `[sync] min_duration_ms` or longer than 100 hours,
     /// or a report the store refused.
     InvalidDuration,
+    /// An `unplayable` report whose reason is not one the protocol lists.
+    InvalidReason,
     /// The store refused the command for another reason; nothing changed.
     Refused,
     /// The server could not carry out the request (the state is unchanged).
@@ -62,7 +64,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         Self::BadMessage,
         Self::UnknownType,
         Self::FrameTooLarge,
@@ -84,6 +86,7 @@ impl ErrorCode {
         Self::InvalidPosition,
         Self::InvalidRate,
         Self::InvalidDuration,
+        Self::InvalidReason,
         Self::Refused,
         Self::Internal,
     ];
@@ -112,6 +115,7 @@ impl ErrorCode {
             Self::InvalidPosition => "invalid_position",
             Self::InvalidRate => "invalid_rate",
             Self::InvalidDuration => "invalid_duration",
+            Self::InvalidReason => "invalid_reason",
             Self::Refused => "refused",
             Self::Internal => "internal",
         }

@@ -13,6 +13,7 @@
 //! - `chat`: chat messages and the cleaning of their text.
 //! - `notice`: the changes published to every viewer, and why a connection is closed.
 //! - `error_code`: [`ErrorCode`], every code an `error` frame can carry.
+//! - `unplayable`: why a viewer's player cannot play a media here.
 
 mod chat;
 mod error_code;
@@ -25,6 +26,7 @@ mod party;
 mod permissions;
 mod presence;
 mod text;
+mod unplayable;
 
 pub use chat::{clean_chat_text, ChatKind, ChatMessage, ChatTextError};
 pub use error_code::ErrorCode;
@@ -39,3 +41,4 @@ pub use party::{PartyId, Subject};
 pub use permissions::{ControlMode, Permissions};
 pub use presence::{summarise, PresenceEntry, ViewerStatus, ViewerSummary};
 pub use text::{DisplayName, TextError, VideoTitle};
+pub use unplayable::UnplayableReason;

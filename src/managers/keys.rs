@@ -31,6 +31,7 @@
 //! | `party:{party}:people` | hash | while anyone watches | user id → their open connections |
 //! | `party:{party}:departed` | hash | until the party is deleted | user id → when their last connection closed (ms) |
 //! | `party:{party}:cmds` | sorted set | until the party is deleted | the last command ids applied (`user:id`), scored by when, so a retried command is applied once |
+//! | `party:{party}:unplayable` | hash | until every connection watching reports the item, or the party is deleted | connection id → the playlist item (`item:{id}`) its player cannot play |
 //! | `guests_from:{address}` | string | 60 s from the first | guests made for a client address in the current minute |
 //! | `{nodes}:node:{id}` | string | `[nodes] heartbeat_ttl_ms` after its last heartbeat | a live node's epoch |
 //! | `{nodes}:index` | hash | until the node is swept | node id → epoch, of every node not yet swept |
@@ -165,6 +166,10 @@ impl Keys {
         self.party_key(party, "cmds")
     }
 
+    pub fn party_unplayable(&self, party: &str) -> String {
+        self.party_key(party, "unplayable")
+    }
+
     /// Every key that belongs to a party (deleted with it), its record first.
     pub fn party_keys(&self, party: &str) -> Vec<String> {
         vec![
@@ -180,6 +185,7 @@ impl Keys {
             self.party_departed(party),
             self.party_people(party),
             self.party_commands(party),
+            self.party_unplayable(party),
         ]
     }
 

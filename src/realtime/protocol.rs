@@ -66,6 +66,12 @@ pub enum ClientMessage {
     Ended {
         item_id: u64,
     },
+    /// Playlists: this viewer's player cannot play the item (`reason`: see
+    /// [`crate::domain::UnplayableReason`]), parsed by the session.
+    Unplayable {
+        item_id: u64,
+        reason: String,
+    },
     SyncStatus {
         in_sync: bool,
     },
@@ -92,6 +98,7 @@ const CLIENT_TYPES: &[&str] = &[
     "skip",
     "jump",
     "ended",
+    "unplayable",
     "sync_status",
     "set_wait",
 ];

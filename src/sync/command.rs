@@ -35,6 +35,10 @@ pub enum Command {
     Ended {
         item: u64,
     },
+    /// The server, for playlists: nobody watching can play this item; move on past it.
+    Unplayable {
+        item: u64,
+    },
     /// The server: a viewer buffers, hold the party for them.
     Hold,
     /// The server: everyone is ready again, play on.
@@ -120,6 +124,7 @@ impl Command {
             Self::Skip => ("skip", "0".into()),
             Self::Jump { item } => ("jump", item.to_string()),
             Self::Ended { item } => ("ended", item.to_string()),
+            Self::Unplayable { item } => ("unplayable", item.to_string()),
             Self::Hold => ("hold", "0".into()),
             Self::Resume => ("resume", "0".into()),
         }
@@ -129,7 +134,11 @@ impl Command {
     pub fn is_control(&self) -> bool {
         !matches!(
             self,
-            Self::Duration { .. } | Self::Ended { .. } | Self::Hold | Self::Resume
+            Self::Duration { .. }
+                | Self::Ended { .. }
+                | Self::Unplayable { .. }
+                | Self::Hold
+                | Self::Resume
         )
     }
 }

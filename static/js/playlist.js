@@ -116,3 +116,53 @@ function span(doc, className, text) {
   el.textContent = text;
   return el;
 }
+
+/**
+ * Decides when this viewer reports `unplayable {item_id, reason}`: its player cannot play the
+ * item the party plays. Once per item and connection, and again when someone leaves: the party
+ * moves on only once nobody left can play the item, so a departure may settle it.
+ */
+export class UnplayableReporter {
+  constructor() {
+    this.failure = null; // {media, reason} of the media this viewer cannot play
+    this.reported = null; // the media the last report was about, on this connection
+    this.connections = null; // how many connections the party had when last counted
+  }
+
+  /** This viewer's player cannot play `media`, for `reason`. */
+  failed(media, reason) {
+    this.failure = { media, reason };
+    this.reported = null;
+  }
+
+  /** The player shows other media: what failed before says nothing about it. */
+  forget() {
+    this.failure = null;
+    this.reported = null;
+  }
+
+  /** A new connection has been told nothing yet. */
+  connected() {
+    this.reported = null;
+  }
+
+  /** The viewer list changed: fewer connections than before calls for another report. */
+  viewers(list) {
+    const count = (list ?? []).reduce((sum, v) => sum + (Number(v.connections) || 1), 0);
+    if (this.connections !== null && count < this.connections) this.reported = null;
+    this.connections = count;
+  }
+
+  /** The `unplayable` fields to send now, given the party's state, or null. */
+  due(state) {
+    const f = this.failure;
+    const id = itemIdOf(state?.media);
+    if (!f || id === null || state.media !== f.media || this.reported === f.media) return null;
+    return { item_id: id, reason: f.reason };
+  }
+
+  /** The report went out. */
+  sent() {
+    this.reported = this.failure?.media ?? null;
+  }
+}

@@ -1,33 +1,49 @@
 // The player box: builds the player a media's kind needs, swaps media (a playlist's next item
 // keeps a <video> and only changes its source; a change of kind replaces the adapter), and
-// shows a message instead when there is nothing to play here.
+// shows a message instead when there is nothing to play here — nothing in the party, a kind
+// this browser cannot play, or media whose player failed (YouTube unreachable, say).
 
 import { Html5Player } from './players/html5.js';
 import { YouTubePlayer } from './players/youtube.js';
 import { isVideoId } from './players/youtube-policy.js';
+import { hlsRoute, hlsSupport } from './players/hls-stream.js';
 import { currentItem } from './playlist.js';
 
 const HTML5_KINDS = new Set(['file', 'hls']);
 const EMPTY_PLAYLIST = 'This playlist is empty. The host can add videos to it on the playlist’s page.';
 const ITEM_LOADING = 'Loading the next item…';
 
-/** Why `{kind, source}` cannot play in this browser, or null when it can. */
-function unplayableReason(kind, source) {
-  if (kind === 'youtube') return isVideoId(source) ? null : 'This YouTube link is not valid.';
-  if (kind === 'hls' && !document.createElement('video').canPlayType('application/vnd.apple.mpegurl')) {
-    return 'This browser cannot play HLS streams (.m3u8). Open the link in a browser that plays them natively, such as Safari.';
+/**
+ * Why `{kind, source}` cannot play in this browser — `{message, reason}`, the reason as the
+ * page reports it (`unplayable`) — or null when it can.
+ */
+function unplayable(kind, source) {
+  if (kind === 'youtube') return isVideoId(source) ? null : { message: 'This YouTube link is not valid.', reason: 'invalid' };
+  if (kind === 'hls' && !hlsRoute(hlsSupport())) {
+    return {
+      message: 'This browser cannot play HLS streams (.m3u8): it has neither Media Source Extensions nor HLS of its own.',
+      reason: 'unsupported',
+    };
   }
-  return HTML5_KINDS.has(kind) ? null : 'This kind of video cannot be played.';
+  return HTML5_KINDS.has(kind) ? null : { message: 'This kind of video cannot be played.', reason: 'unsupported' };
 }
 
 export class Stage {
   /**
    * @param {HTMLElement} box  @param {object} events the adapters' events (see Html5Player);
-   *   onMediaInfo(info, key) also names the media the info belongs to
+   *   onMediaInfo(info, key) also names the media the info belongs to; instead of
+   *   onFailure, onUnplayable({key, message, reason}) says the box now shows why the media
+   *   `key` cannot be played here (its player, if it had one, is gone)
    */
   constructor(box, events) {
     this.box = box;
-    this.events = { ...events, onMediaInfo: (info) => events.onMediaInfo?.(info, this.key) };
+    this.onUnplayable = events.onUnplayable ?? (() => {});
+    this.events = {
+      ...events,
+      onMediaInfo: (info) => events.onMediaInfo?.(info, this.key),
+      // Only the current player reports: one replaced says nothing more.
+      onFailure: (message, reason) => this.unplayable(this.key, { message, reason }),
+    };
     this.player = null;
     this.key = undefined; // what the box shows: a media key, or the key of a message
     this.awaiting = false; // the box waits for an item the playlist held does not have yet
@@ -40,16 +56,20 @@ export class Stage {
   show({ key, kind, source }) {
     if (key === this.key) return this.player;
     this.key = key;
-    const reason = unplayableReason(kind, source);
-    if (reason) return this.message(key, reason);
+    const why = unplayable(kind, source);
+    if (why) {
+      // Told once the caller has taken the (absent) player, as a failure of its player would be.
+      queueMicrotask(() => { if (this.key === key) this.unplayable(key, why); });
+      return this.message(key, why.message);
+    }
     if (HTML5_KINDS.has(kind) && this.player instanceof Html5Player) {
-      this.player.load(source);
+      this.player.load({ kind, source });
       return this.player;
     }
     this.player?.destroy();
     this.player = kind === 'youtube'
       ? new YouTubePlayer(this.box, source, this.events)
-      : new Html5Player(this.box, source, this.events);
+      : new Html5Player(this.box, { kind, source }, this.events);
     return this.player;
   }
 
@@ -72,6 +92,13 @@ export class Stage {
       this.show({ key: media, kind: item.kind, source: item.source });
     }
     return true;
+  }
+
+  /** The media `key` cannot be played here: the box says why, and the page is told. */
+  unplayable(key, { message, reason }) {
+    if (key !== this.key) return;
+    this.message(key, message);
+    this.onUnplayable({ key, message, reason: reason ?? 'player_error' });
   }
 
   /** Replaces the player with `text`; `key` is what the message stands for. Returns null. */

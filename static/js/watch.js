@@ -14,7 +14,7 @@ import { ControlPanel } from './controls.js';
 import { ChatPanel } from './chat.js';
 import { NameForm } from './name-form.js';
 import { KeyboardControl } from './keyboard.js';
-import { EndedReporter, PlaylistPanel } from './playlist.js';
+import { EndedReporter, PlaylistPanel, UnplayableReporter } from './playlist.js';
 import { DurationReport } from './media-info.js';
 import { Stage } from './stage.js';
 import { wireInvite } from './invite.js';
@@ -71,6 +71,7 @@ function start() {
   const syncStatus = new SyncStatusReporter(send);
   const durations = new DurationReport({ everyMedia: isPlaylist });
   const ended = new EndedReporter();
+  const unplayable = new UnplayableReporter();
   const keyboard = new KeyboardControl();
   /** The key of the media the party plays now, as the player box names it. */
   const mediaKey = (state) => (isPlaylist ? state?.media ?? null : VIDEO_MEDIA);
@@ -95,7 +96,15 @@ function start() {
     onBuffering: () => buffering.waiting(),
     onReady: () => buffering.ready(),
     onMediaInfo: (info, key) => { durations.learned(key, info); reportDuration(); },
-    onFailure: (message) => notice(message, { lasting: true, tone: 'danger' }),
+    onTrouble: (message) => notice(message, { lasting: true, tone: 'danger' }),
+    onUnplayable: ({ key, message, reason }) => {
+      follow(null); // its player is gone; nothing here follows the party
+      const onwards = isPlaylist ? ' The playlist moves on past it once nobody here can play it.' : '';
+      notice(`${message}${onwards}`, { lasting: true, tone: 'danger' });
+      if (!isPlaylist) return;
+      unplayable.failed(key, reason);
+      reportUnplayable();
+    },
   });
   const chat = new ChatPanel({
     list: $('chat-messages'), form: $('chat-form'), input: $('chat-input'), error: $('chat-error'),
@@ -122,6 +131,12 @@ function start() {
     if (info && send('media_info', { ...info, media: playback.state?.media })) durations.sent(key);
   }
 
+  /** Tells the server this viewer cannot play the current item, when that is due. */
+  function reportUnplayable() {
+    const fields = unplayable.due(playback.state);
+    if (fields && send('unplayable', fields)) unplayable.sent();
+  }
+
   function reportEnded() {
     const state = playback.state;
     const playerEnded = Boolean(playback.playerReady && stage.player?.ended());
@@ -141,6 +156,7 @@ function start() {
   function present(state) {
     if (!isPlaylist || !stage.showItem(party.playlist, state?.media ?? '')) return;
     if (ui.notice.classList.contains('alert-danger')) show(ui.notice, false); // about the last item
+    unplayable.forget();
     follow(stage.player);
   }
 
@@ -221,6 +237,9 @@ function start() {
         buffering.reconnected();
         syncStatus.connected();
         reportDuration();
+        unplayable.connected();
+        unplayable.viewers(party.viewers);
+        reportUnplayable();
       },
       onState: (state) => {
         const mediaChanged = state.media !== playback.state?.media;
@@ -229,12 +248,15 @@ function start() {
         if (mediaChanged) applyMedia();
         showWaiting();
         reportDuration();
+        reportUnplayable();
       },
       onViewers: (viewers) => {
         party.viewers = viewers;
         names.known(viewers.find((v) => sameUser(v.user_id, party.selfId))?.name);
         renderViewers(ui.viewers, viewers, party.selfId, party.permissions);
         showWaiting();
+        unplayable.viewers(viewers);
+        reportUnplayable();
       },
       onVideo: (video) => showTitle(video?.title),
       onPlaylist: (playlist) => {

@@ -1,5 +1,5 @@
-//! The rules of `media_info` and `ended` (docs/protocol.md, "Reports"): what a player's
-//! report may change, and whose reports count.
+//! The rules of `media_info`, `ended` and `unplayable` (docs/protocol.md, "Reports"): what a
+//! player's report may change, and whose reports count.
 
 use serde_json::{json, Value};
 
@@ -315,4 +315,76 @@ async fn a_restricted_viewers_title_is_ignored_and_an_invisible_one_too() {
         viewer.expect("video").await["video"]["title"],
         "From a guest"
     );
+}
+
+#[tokio::test]
+async fn an_item_nobody_can_play_is_passed_only_once_every_connection_watching_reports_it() {
+    let app = spawn_app().await;
+    let (playlist, first, second) = playlist(&app).await;
+    let invite = key(&playlist);
+    let (mut host, _) = app.join_as(&invite, Some(&app.owner_cookie())).await;
+    let guest = app.guest_cookie().await;
+    let (mut viewer, _) = app.join_as(&invite, Some(&guest)).await;
+    // Read from the store, so no third connection joins the party to look.
+    let mut store = app.redis.clone();
+    let state_key = wewatch::managers::Keys::new(app.prefix.clone())
+        .party_state(&format!("playlist:{}", playlist["id"]));
+    let stored_media = |store: &mut wewatch::managers::StoreConnection| {
+        let mut store = store.clone();
+        let state_key = state_key.clone();
+        async move {
+            redis::cmd("HGET")
+                .arg(&state_key)
+                .arg("media")
+                .query_async::<String>(&mut store)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(stored_media(&mut store).await, format!("item:{first}"));
+    let unplayable =
+        |item: u64, reason: &str| json!({"type": "unplayable", "item_id": item, "reason": reason});
+
+    // One connection that cannot play the item is not everyone.
+    host.send(unplayable(first, "embed_refused")).await;
+    handled(&mut host).await;
+    // A report about another item, or with a reason the protocol does not list, counts for nothing.
+    viewer.send(unplayable(second, "unreachable")).await;
+    viewer.send(unplayable(first, "blocked")).await;
+    assert_eq!(viewer.expect("error").await["code"], "invalid_reason");
+    handled(&mut viewer).await;
+    assert_eq!(stored_media(&mut store).await, format!("item:{first}"));
+
+    // The last connection watching that had not reported does so: the playlist moves on, and
+    // everyone is told why.
+    viewer.send(unplayable(first, "embed_refused")).await;
+    let moved = loop {
+        let s = host.expect("state").await["state"].clone();
+        if s["media"] != format!("item:{first}") {
+            break s;
+        }
+    };
+    assert_eq!(moved["media"], format!("item:{second}"));
+    let line = host.expect("chat").await["message"]["text"].clone();
+    let line = line.as_str().unwrap();
+    assert!(line.starts_with("Nobody here can play"), "{line}");
+    assert!(line.contains("does not allow it"), "{line}");
+
+    // The last item nobody can play leaves the playlist where it is (paused), and says so.
+    host.send(unplayable(second, "not_found")).await;
+    viewer.send(unplayable(second, "not_found")).await;
+    let line = host.expect("chat").await["message"]["text"].clone();
+    assert!(line.as_str().unwrap().contains("last item"), "{line}");
+    assert_eq!(stored_media(&mut store).await, format!("item:{second}"));
+}
+
+#[tokio::test]
+async fn a_video_party_has_no_items_to_pass() {
+    let app = spawn_app().await;
+    let video = app.video().await;
+    let (mut viewer, _) = app.join(&key(&video)).await;
+    viewer
+        .send(json!({"type": "unplayable", "item_id": 1, "reason": "unreachable"}))
+        .await;
+    assert_eq!(viewer.expect("error").await["code"], "not_a_playlist");
 }

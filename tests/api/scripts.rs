@@ -82,6 +82,11 @@ fn row(script: &'static str, keys: &[&str], args: &[&str], refusal: &'static str
         "rotate_invite" => scripts::ROTATE_INVITE,
         "rotate_token" => scripts::ROTATE_TOKEN,
         "settle_departure" => scripts::SETTLE_DEPARTURE,
+        "unplayable_report" => scripts::UNPLAYABLE_REPORT,
+        "node_register" => scripts::NODE_REGISTER,
+        "node_heartbeat" => scripts::NODE_HEARTBEAT,
+        "node_bury" => scripts::NODE_BURY,
+        "presence_sweep" => scripts::PRESENCE_SWEEP,
         other => panic!("no script {other}"),
     };
     Row {
@@ -177,6 +182,11 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
         keys.party_departed(&pl),
     ];
     let entry = r#"{"user_id":1,"name":"x","node":"n","status":"watching","since":1}"#;
+    let unplayable_keys = [
+        keys.party_state(&pl),
+        keys.party_conns(&pl),
+        keys.party_unplayable(&pl),
+    ];
     let leave_keys = [
         keys.party_conns(&pl),
         keys.party_people(&pl),
@@ -188,6 +198,24 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
     let new_auth = keys.auth(owner_id, "new");
     let auth_prefix = keys.auth_prefix(owner_id);
     let delete_keys = [video_root.clone(), keys.events(&v), keys.party_state(&v)];
+    // The node registry's keys under a tag of their own here: the snapshots leave the live
+    // registry out, but these must not change either.
+    let registry = |what: &str| format!("{}{{rows}}:{what}", f.app.prefix);
+    let register_keys = [registry("node:n1"), registry("index"), registry("epoch")];
+    let bury_keys = [registry("node:n1"), registry("index"), registry("buried")];
+    redis::pipe()
+        .hset(&register_keys[1], "n1", 1)
+        .zadd(&bury_keys[2], "old", 1)
+        .rpush(registry("list"), "x")
+        .query_async::<()>(&mut f.app.redis.clone())
+        .await
+        .unwrap();
+    let sweep_keys = [
+        keys.party_conns(&pl),
+        keys.party_people(&pl),
+        keys.party_departed(&pl),
+        playlist_root.clone(),
+    ];
 
     let mut rows = Vec::new();
     for bad in HOSTILE_NUMBERS {
@@ -210,6 +238,7 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
             ("duration", 2, "the duration"),
             ("jump", 2, "the item id"),
             ("ended", 2, "the item id"),
+            ("unplayable", 2, "the item id"),
             ("seek", 8, "the user id"),
             ("seek", 4, "the play lead"),
             ("seek", 12, "the messages kept"),
@@ -447,12 +476,74 @@ async fn every_script_refuses_hostile_arguments_and_changes_nothing() {
             &["0", "5"],
             "the user id",
         ),
+        row(
+            "unplayable_report",
+            &ks(&unplayable_keys),
+            &["", &format!("item:{item}")],
+            "the connection id",
+        ),
+        row(
+            "unplayable_report",
+            &ks(&unplayable_keys),
+            &["c1", ""],
+            "the media",
+        ),
+        row(
+            "unplayable_report",
+            &ks(&unplayable_keys[..2]),
+            &["c1", &format!("item:{item}")],
+            "keys",
+        ),
+        row(
+            "node_register",
+            &ks(&register_keys),
+            &["", "1000"],
+            "the node id",
+        ),
+        row(
+            "node_register",
+            &ks(&register_keys),
+            &["n1", "5"],
+            "the heartbeat lifetime",
+        ),
+        row(
+            "node_register",
+            &ks(&register_keys),
+            &["n1", "1000", "x"],
+            "expected 2 arguments",
+        ),
+        row(
+            "node_heartbeat",
+            &ks(&register_keys[..2]),
+            &["n1", "abc", "1000"],
+            "the epoch",
+        ),
+        row(
+            "node_heartbeat",
+            &ks(&register_keys[..2]),
+            &["n1", "1", "99"],
+            "the heartbeat lifetime",
+        ),
+        row("node_bury", &ks(&bury_keys), &[""], "the node id"),
+        row(
+            "node_bury",
+            &[&register_keys[0], &registry("list"), &bury_keys[2]],
+            &["n1"],
+            "holds a list, not a hash",
+        ),
+        row("presence_sweep", &ks(&sweep_keys), &[""], "the node id"),
+        row(
+            "presence_sweep",
+            &ks(&sweep_keys[..3]),
+            &["n1"],
+            "expected 4 keys",
+        ),
     ]);
 
     let scripts_seen: std::collections::BTreeSet<_> = rows.iter().map(|r| r.script).collect();
     assert_eq!(
         scripts_seen.len(),
-        13,
+        scripts::ALL.len(),
         "every script has rows: {scripts_seen:?}"
     );
 

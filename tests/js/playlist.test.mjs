@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EndedReporter, PlaylistPanel, currentItem, itemIdOf, nextItem, renderPlaylist } from '../../static/js/playlist.js';
+import { EndedReporter, PlaylistPanel, UnplayableReporter, currentItem, itemIdOf, nextItem, renderPlaylist } from '../../static/js/playlist.js';
 import { FakeDocument } from './fakes.mjs';
 
 const item = (id, title = `Item ${id}`) => ({ id, kind: 'file', source: `/m${id}.webm`, title, start_ms: 0 });
@@ -127,4 +127,37 @@ test('jump and skip buttons ask for the item by its id', () => {
   list.querySelectorAll('button.jump')[2].click();
   skip.click();
   assert.deepEqual(asked, [['jump', 2], 'skip']);
+});
+
+test('a viewer reports an item it cannot play once per connection, while the party plays it', () => {
+  const r = new UnplayableReporter();
+  const state = { seq: 3, media: 'item:7', paused: true };
+  assert.equal(r.due(state), null, 'nothing failed');
+  r.failed('item:7', 'embed_refused');
+  assert.deepEqual(r.due(state), { item_id: 7, reason: 'embed_refused' });
+  r.sent();
+  assert.equal(r.due({ ...state, seq: 4 }), null, 'once is enough');
+  r.connected();
+  assert.deepEqual(r.due(state), { item_id: 7, reason: 'embed_refused' }, 'a new connection reports again');
+  r.sent();
+  assert.equal(r.due({ seq: 5, media: 'item:8' }), null, 'never about another item');
+});
+
+test('someone leaving calls for another report; someone arriving does not', () => {
+  const r = new UnplayableReporter();
+  const state = { seq: 3, media: 'item:7' };
+  r.viewers([{ user_id: 1, connections: 1 }, { user_id: 2, connections: 2 }]);
+  r.failed('item:7', 'unreachable');
+  r.sent();
+  r.viewers([{ user_id: 1, connections: 1 }, { user_id: 2, connections: 2 }, { user_id: 3, connections: 1 }]);
+  assert.equal(r.due(state), null);
+  r.viewers([{ user_id: 1, connections: 1 }, { user_id: 2, connections: 1 }]);
+  assert.deepEqual(r.due(state), { item_id: 7, reason: 'unreachable' });
+});
+
+test('other media in the player forgets the failure', () => {
+  const r = new UnplayableReporter();
+  r.failed('item:7', 'not_found');
+  r.forget();
+  assert.equal(r.due({ seq: 9, media: 'item:7' }), null);
 });

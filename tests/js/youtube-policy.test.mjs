@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canNudge, canPlayFrom, detectJump, isVideoId, playAttemptOutcome, snapRate, youtubeDriftPolicy, YT_STATE }
+import { canNudge, canPlayFrom, detectJump, isVideoId, playAttemptOutcome, snapRate, youtubeDriftPolicy, youtubeFailure, YT_STATE }
   from '../../static/js/players/youtube-policy.js';
 import { driftAction } from '../../static/js/drift.js';
 
@@ -81,4 +81,21 @@ test('a paused YouTube player can play on once a second past its position is loa
   assert.equal(canPlayFrom({ ...paused, loadedFraction: 0.11 }), true);
   assert.equal(canPlayFrom({ ...paused, positionMs: 99_800, loadedFraction: 1 }), true);
   assert.equal(canPlayFrom({ ...paused, durationMs: 0, loadedFraction: 1 }), false, 'nothing known yet');
+});
+
+test('every YouTube failure is named for the viewer and given a reason the server knows', () => {
+  const table = [
+    ['unreachable', 'unreachable', /cannot be reached/],
+    [2, 'invalid', /not valid \(error 2\)/],
+    [5, 'player_error', /error 5/],
+    [100, 'not_found', /removed, made private, or never existed/],
+    [101, 'embed_refused', /does not allow it to be played on other sites \(error 101\)/],
+    [150, 'embed_refused', /does not allow it to be played on other sites \(error 150\)/],
+    [999, 'player_error', /error 999/],
+  ];
+  for (const [code, reason, words] of table) {
+    const failure = youtubeFailure(code);
+    assert.equal(failure.reason, reason, String(code));
+    assert.match(failure.message, words, String(code));
+  }
 });

@@ -9,12 +9,14 @@
 //! - `playback`: the state and the commands that change it (the command script).
 //! - `permissions`: who may control, and whether the party waits for everyone.
 //! - `presence`: connections joining and leaving, the viewer list, departures.
+//! - `unplayable`: items nobody watching can play, which the playlist then passes.
 //!
 //! Managers return domain values and publish [`PartyNotice`]s; they never import `realtime`.
 
 mod permissions;
 mod playback;
 mod presence;
+mod unplayable;
 
 pub use presence::{Arrival, Departure};
 
@@ -62,6 +64,7 @@ pub struct PartyManager {
     presence_join: Arc<redis::Script>,
     presence_leave: Arc<redis::Script>,
     settle_departure: Arc<redis::Script>,
+    unplayable_report: Arc<redis::Script>,
 }
 
 impl PartyManager {
@@ -76,6 +79,7 @@ impl PartyManager {
             presence_join: super::scripts::load(super::scripts::PRESENCE_JOIN),
             presence_leave: super::scripts::load(super::scripts::PRESENCE_LEAVE),
             settle_departure: super::scripts::load(super::scripts::SETTLE_DEPARTURE),
+            unplayable_report: super::scripts::load(super::scripts::UNPLAYABLE_REPORT),
         }
     }
 

@@ -59,6 +59,8 @@ pub const ROTATE_INVITE: &str = script!("rotate_invite.lua");
 pub const ROTATE_TOKEN: &str = script!("rotate_token.lua");
 /// Forgets a departure that is still the one recorded.
 pub const SETTLE_DEPARTURE: &str = script!("settle_departure.lua");
+/// Records a connection that cannot play the party's item; says whether nobody can.
+pub const UNPLAYABLE_REPORT: &str = script!("unplayable_report.lua");
 
 /// Every script, by the name its latency carries in the metrics
 /// (`wewatch_redis_script_duration_seconds{script}`).
@@ -80,6 +82,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("rotate_invite", ROTATE_INVITE),
     ("rotate_token", ROTATE_TOKEN),
     ("settle_departure", SETTLE_DEPARTURE),
+    ("unplayable_report", UNPLAYABLE_REPORT),
 ];
 
 /// The error code of a script's refusal of its arguments.

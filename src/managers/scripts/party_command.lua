@@ -4,8 +4,10 @@
 -- KEYS[5] = playlist:{id}:items      KEYS[6] = playlist:{id}:order   (unused for videos)
 -- ARGV[1] = command: state | play | pause | seek | rate | duration | skip | jump | ended | refresh
 --           | hold (a viewer buffers: wait for them) | resume (everyone is ready again)
+--           | unplayable (nobody watching can play the item: move on past it)
 -- ARGV[2] = its number (pause: the position the viewer saw, or -1; seek: position; rate: rate;
---           duration: duration; jump / ended: item id; refresh: the item to fall back to)
+--           duration: duration; jump / ended / unplayable: item id; refresh: the item to fall
+--           back to)
 -- ARGV[3] = display name of the sender   ARGV[4] = play lead (ms)   ARGV[5] = pause tolerance (ms)
 -- ARGV[6] = the command's id ('user id:client id'; '' for none)   ARGV[7] = party id   ARGV[8] = sender's user id (0: the server)
 -- ARGV[9] = party kind: video | playlist
@@ -26,7 +28,7 @@
 -- line, the line is stored in the chat history and the frame carries it (`chat`): one
 -- event per action. Bad arguments are refused (`WW_INVALID`) before anything is read or written.
 local bad = counts(10, 17) or one_of(ARGV[1], 'the command', { 'state', 'play', 'pause', 'seek',
-    'rate', 'duration', 'skip', 'jump', 'ended', 'refresh', 'hold', 'resume' })
+    'rate', 'duration', 'skip', 'jump', 'ended', 'refresh', 'hold', 'resume', 'unplayable' })
   or short(ARGV[3], 'the name', 1024) or integer(ARGV[4], 'the play lead', 0, 60000)
   or integer(ARGV[5], 'the pause tolerance', 0, 3600000) or short(ARGV[6], 'the command id', 96)
   or filled(ARGV[7], 'the party id', 64) or integer(ARGV[8], 'the user id', 0, ID_MAX)
@@ -55,7 +57,7 @@ local numbers = {
   seek = position,
   rate = function(v) return number(v, 'the rate', 0.25, 2) end,
   duration = function(v) return number(v, 'the duration', tonumber(ARGV[15]), longest) end,
-  jump = item, ended = item,
+  jump = item, ended = item, unplayable = item,
   refresh = function(v) return integer(v, 'the item id', 0, ID_MAX) end,
 }
 bad = numbers[ARGV[1]](ARGV[2])
@@ -261,11 +263,27 @@ elseif cmd == 'ended' then
       changed = true
     end
   end
+elseif cmd == 'unplayable' then
+  -- The server found that nobody watching can play the item: if it still plays, move on to
+  -- the next item, or pause after the last.
+  if playlist and item_of(media) == ARGV[2] then
+    local target = next_item(ARGV[2])
+    if target then
+      load_item(target)
+    elseif not paused then
+      pos = expected(now)
+      anchor = now
+      paused = true
+      waiting = false
+      changed = true
+    end
+  end
 end
 
 if changed then
   seq = seq + 1
-  if cmd ~= 'duration' and cmd ~= 'state' and cmd ~= 'refresh' and cmd ~= 'ended' then by = ARGV[3] end
+  if cmd ~= 'duration' and cmd ~= 'state' and cmd ~= 'refresh' and cmd ~= 'ended'
+      and cmd ~= 'unplayable' then by = ARGV[3] end
   if cmd == 'resume' then by = '' end
   redis.call('HSET', KEYS[1], 'seq', seq, 'media', media, 'paused', paused and '1' or '0',
     'position_ms', pos, 'anchor_ms', anchor, 'rate', rate, 'duration_ms', dur, 'updated_by', by,

@@ -1,5 +1,5 @@
 //! What each client message does once `hello` is done: the rate limits, then one call
-//! into the file of its concern (`playback`, `waiting`, `chat`, `control`).
+//! into the file of its concern (`playback`, `waiting`, `chat`, `control`, `unplayable`).
 
 use super::{send, Connection, Exit};
 use crate::domain::ErrorCode;
@@ -54,6 +54,9 @@ impl Connection {
             ClientMessage::Skip => Ok(Command::Skip),
             ClientMessage::Jump { item_id } => Ok(Command::Jump { item: item_id }),
             ClientMessage::Ended { item_id } => Ok(Command::Ended { item: item_id }),
+            ClientMessage::Unplayable { item_id, reason } => {
+                return self.unplayable(socket, item_id, &reason).await
+            }
             ClientMessage::MediaInfo {
                 duration_ms,
                 title,

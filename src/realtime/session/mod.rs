@@ -11,6 +11,7 @@
 //! - `waiting`: buffering, readiness and sync status, and waiting for everyone;
 //! - `chat`: chat messages and display names;
 //! - `control`: who may control (the owner's changes).
+//! - `unplayable`: a player that cannot play the playlist's item; passing it when nobody can.
 //! - `arrivals`: joining and leaving, with the chat's "joined"/"left" lines.
 
 mod actions;
@@ -18,6 +19,7 @@ mod arrivals;
 mod chat;
 mod control;
 mod playback;
+mod unplayable;
 mod waiting;
 
 use std::future::{poll_fn, Future};

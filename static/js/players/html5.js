@@ -1,27 +1,42 @@
-// Player adapter over a native <video controls> element (media files, and HLS where the
-// browser plays it natively). The viewer's actions on the element's own controls become
-// commands; the page's own changes are recognised by EchoGuard and not sent back.
+// Player adapter over a native <video controls> element: media files, and HLS streams
+// (through hls.js, see hls-stream.js, or the browser's own HLS). The viewer's actions on the
+// element's own controls become commands; the page's own changes are recognised by EchoGuard
+// and not sent back.
 
 import { EchoGuard } from './echo.js';
+import { NativeControls } from './native-controls.js';
+import { attachHls, hlsRoute, hlsSupport } from './hls-stream.js';
 
-// A drag along the timeline fires many seeks: the first is sent at once (a click on the
-// timeline is one seek), the last once the drag has rested this long.
-const USER_SEEK_SETTLE_MS = 300;
-// HTMLMediaElement.HAVE_FUTURE_DATA: data for the current position and a little beyond.
+// HTMLMediaElement.HAVE_FUTURE_DATA: data for the current position and a little beyond;
+// HAVE_NOTHING: not even the metadata.
 const HAVE_FUTURE_DATA = 3;
+const HAVE_NOTHING = 0;
+// Why the element failed (MediaError codes), as the page reports it (`unplayable`): a network
+// failure, a file it cannot decode, or one it cannot even open (a wrong link answers so too).
+const MEDIA_ERROR_REASONS = { 2: 'unreachable', 3: 'player_error', 4: 'unsupported' };
 
 export class Html5Player {
   /**
    * @param {HTMLElement} box the element the <video> is created in
-   * @param {string} source media URL
+   * @param {{kind: string, source: string}} media `file` or `hls`, and its URL
    * @param {object} events onUserPlay(), onUserPause(ms), onUserSeeking(), onUserSeek(ms),
-   *   onUserRate(rate), onBuffering(), onReady(), onMediaInfo({duration_ms}), onFailure(message)
+   *   onUserRate(rate), onBuffering(), onReady(), onMediaInfo({duration_ms}),
+   *   onFailure(message, reason): the media cannot be played here (reason: see `unplayable`
+   *   in docs/protocol.md), onTrouble(message): something went wrong, the player stays
    */
-  constructor(box, source, events) {
+  constructor(box, media, events) {
     this.events = events;
     this.guard = new EchoGuard();
-    this.userSeeks = new UserSeekBurst((ms) => events.onUserSeek?.(ms));
+    // What the viewer means by what the element reports (a click on the timeline is one seek).
+    this.controls = new NativeControls({
+      pause: (ms) => events.onUserPause?.(ms),
+      seeking: () => events.onUserSeeking?.(),
+      seek: (ms) => events.onUserSeek?.(ms),
+      play: () => events.onUserPlay?.(),
+    }, { position: () => this.positionMs() });
     this.listening = new AbortController(); // aborted on destroy: a player gone says nothing more
+    this.stream = null; // the hls.js stream playing in the element, if any
+    this.loads = 0; // counts loads, so a stream attached after the next load began is dropped
     const video = document.createElement('video');
     video.controls = true;
     video.playsInline = true;
@@ -29,22 +44,46 @@ export class Html5Player {
     this.video = video;
     this.listen();
     box.replaceChildren(video);
-    this.load(source);
+    this.load(media);
   }
 
   /**
    * Plays other media in the same element (a playlist's next item): the element stays, so
    * does the viewer's fullscreen, volume and permission to play. Not ready until its metadata is.
    */
-  load(source) {
+  load({ kind, source }) {
     const video = this.video;
-    this.userSeeks.reset();
+    this.controls.reset();
+    this.detachStream();
     // Loading stops playback and resets the rate: the page's doing, not the viewer's.
     this.guard.willLoad(video.defaultPlaybackRate);
-    video.src = source;
+    if (kind === 'hls' && hlsRoute(hlsSupport()) === 'hls.js') this.attachStream(source);
+    else video.src = source;
     this.loaded = new Promise((resolve) => {
       video.addEventListener('loadedmetadata', () => resolve(), { once: true, signal: this.listening.signal });
     });
+  }
+
+  /** Plays the HLS stream at `source` through hls.js, which is loaded first. */
+  attachStream(source) {
+    const load = this.loads;
+    const events = {
+      // hls.js moved the playhead over a hole or a stall: that seek is not the viewer's.
+      onOwnMove: () => this.guard.willSeek(this.positionMs()),
+      onFailure: (message, reason) => { if (load === this.loads) this.events.onFailure?.(message, reason); },
+    };
+    this.video.removeAttribute('src');
+    attachHls(this.video, source, events).then((stream) => {
+      if (load === this.loads) this.stream = stream;
+      else stream.destroy(); // other media, or none, came meanwhile
+    }, () => events.onFailure('The HLS player could not be loaded. Reload the page to try again.', 'player_error'));
+  }
+
+  /** Ends the hls.js stream, if any, and any still being attached. */
+  detachStream() {
+    this.loads += 1;
+    this.stream?.destroy();
+    this.stream = null;
   }
 
   /** Resolves once the media's metadata is known and the element can be positioned. */
@@ -53,7 +92,8 @@ export class Html5Player {
   positionMs() { return this.video.currentTime * 1000; }
   paused() { return this.video.paused; }
   ended() { return this.video.ended; }
-  seeking() { return this.guard.seekPending() || this.video.seeking; }
+  /** A seek is under way, or the viewer's hand is on the controls (the page leaves it be). */
+  seeking() { return this.guard.seekPending() || this.video.seeking || this.controls.active(); }
   rate() { return this.video.playbackRate; }
   /** Has data to play from here (what `canplay` announces), and is not seeking. */
   canPlay() { return !this.video.seeking && this.video.readyState >= HAVE_FUTURE_DATA; }
@@ -80,6 +120,8 @@ export class Html5Player {
     // The element clamps to its duration; aim there, so the seek is recognised as ours.
     const durationMs = this.video.duration * 1000;
     const target = Number.isFinite(durationMs) ? Math.min(ms, durationMs) : ms;
+    // A seek under way is aborted by this one and never completes: it is not awaited.
+    if (this.video.seeking) this.controls.seekAborted();
     this.guard.willSeek(target);
     this.video.currentTime = target / 1000;
   }
@@ -99,21 +141,19 @@ export class Html5Player {
     const e = this.events;
     const on = (type, fn) => v.addEventListener(type, fn, { signal: this.listening.signal });
     on('play', () => {
-      if (this.guard.observePlay() === 'user') e.onUserPlay?.();
+      if (this.guard.observePlay() === 'user') this.controls.played();
     });
     on('pause', () => {
       // Reaching the end pauses the element; so may a browser hiding the page. Neither is a choice.
       const natural = v.ended || document.visibilityState === 'hidden';
-      if (this.guard.observePause({ natural }) === 'user') e.onUserPause?.(this.positionMs());
+      if (this.guard.observePause({ natural }) === 'user') this.controls.paused();
     });
     on('seeking', () => {
-      if (this.guard.observeSeeking(this.positionMs()) !== 'user') return;
-      this.userSeeks.hold();
-      e.onUserSeeking?.();
+      if (this.guard.observeSeeking(this.positionMs()) === 'user') this.controls.seeking();
     });
     on('seeked', () => {
-      if (this.guard.observeSeeked(this.positionMs()) === 'echo') return;
-      this.userSeeks.seeked(() => this.positionMs());
+      if (this.controls.trailingSeeked()) return;
+      if (this.guard.observeSeeked(this.positionMs()) !== 'echo') this.controls.seeked();
     });
     on('ratechange', () => {
       if (this.guard.observeRate(v.playbackRate) === 'user') e.onUserRate?.(v.playbackRate);
@@ -124,52 +164,24 @@ export class Html5Player {
     on('loadedmetadata', () => {
       if (Number.isFinite(v.duration)) e.onMediaInfo?.({ duration_ms: Math.round(v.duration * 1000) });
     });
-    on('error', () => e.onFailure?.('This video could not be loaded.'));
+    on('error', () => {
+      // Media that never loaded cannot be played here; one that failed later may play on from
+      // what it has (and the viewer may reload).
+      if (v.readyState === HAVE_NOTHING) {
+        e.onFailure?.('This video could not be loaded.', MEDIA_ERROR_REASONS[v.error?.code] ?? 'player_error');
+      } else {
+        e.onTrouble?.('This video stopped loading. Reload the page if it does not play on.');
+      }
+    });
   }
 
   destroy() {
     this.listening.abort();
-    this.userSeeks.reset();
+    this.controls.reset();
+    this.detachStream();
     this.guard.willPause();
     this.video.removeAttribute('src');
     this.video.load();
   }
 }
 
-/**
- * The viewer's seeks, as commands: the first of a burst is sent at once, so a lone seek (a
- * click on the timeline) costs no wait; the rest of a drag is sent once, where it rests.
- * Pure apart from the injected timers.
- */
-export class UserSeekBurst {
-  /** @param {(ms: number) => void} send */
-  constructor(send, { settleMs = USER_SEEK_SETTLE_MS, timers = globalThis } = {}) {
-    Object.assign(this, { send, settleMs, timers });
-    this.count = 0; // seeks completed in this burst
-    this.timer = null;
-  }
-
-  /** A viewer's seek completed; `positionMs()` reads where the player is. */
-  seeked(positionMs) {
-    this.timers.clearTimeout(this.timer);
-    this.count += 1;
-    if (this.count === 1) this.send(positionMs());
-    this.timer = this.timers.setTimeout(() => {
-      this.timer = null;
-      if (this.count > 1) this.send(positionMs());
-      this.count = 0;
-    }, this.settleMs);
-  }
-
-  /** Another seek of the viewer's begins: the burst is not over until it completes. */
-  hold() {
-    this.timers.clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  /** Forgets the burst (other media, or the player is gone). */
-  reset() {
-    this.hold();
-    this.count = 0;
-  }
-}

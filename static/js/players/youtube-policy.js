@@ -78,3 +78,27 @@ export function canPlayFrom({ state, positionMs, durationMs, loadedFraction }) {
   const loadedToMs = loadedFraction * durationMs;
   return loadedToMs >= Math.min(positionMs + LOADED_AHEAD_MS, durationMs - 1);
 }
+
+/**
+ * Why a YouTube video cannot be played here, as the page tells the viewer and the server:
+ * `reason` is the protocol's word for it (docs/protocol.md, `unplayable`), `message` the
+ * viewer's. `code` is the IFrame API's error (onError), or 'unreachable' when YouTube's
+ * player itself could not be loaded (a blocked network, no answer).
+ */
+export function youtubeFailure(code) {
+  switch (code) {
+    case 'unreachable':
+      return { reason: 'unreachable', message: 'YouTube cannot be reached from this browser: its player did not load (the network, or a blocker, keeps it out).' };
+    case 2:
+      return { reason: 'invalid', message: 'YouTube says this video’s link is not valid (error 2).' };
+    case 5:
+      return { reason: 'player_error', message: 'YouTube’s player cannot play this video in this browser (error 5).' };
+    case 100:
+      return { reason: 'not_found', message: 'This YouTube video was removed, made private, or never existed (error 100).' };
+    case 101:
+    case 150:
+      return { reason: 'embed_refused', message: `The owner of this YouTube video does not allow it to be played on other sites (error ${code}).` };
+    default:
+      return { reason: 'player_error', message: `YouTube cannot play this video here (error ${code}).` };
+  }
+}

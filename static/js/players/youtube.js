@@ -4,9 +4,15 @@
 // themselves live in youtube-policy.js and echo.js.
 
 import { EchoGuard } from './echo.js';
-import { YT_STATE, canPlayFrom, detectJump, playAttemptOutcome, snapRate, youtubeDriftPolicy } from './youtube-policy.js';
+import {
+  YT_STATE, canPlayFrom, detectJump, playAttemptOutcome, snapRate, youtubeDriftPolicy, youtubeFailure,
+} from './youtube-policy.js';
 
 const API_URL = 'https://www.youtube.com/iframe_api';
+// YouTube unreachable without a word (a network that drops what it blocks): the IFrame API
+// that has not loaded by then, or a player that has not said it is ready, counts as unreachable.
+const API_TIMEOUT_MS = 15_000;
+const PLAYER_TIMEOUT_MS = 20_000;
 const POLL_MS = 250;
 const USER_SEEK_SETTLE_MS = 300;
 // playVideo() gives no promise; a start that neither happens nor is refused by then is a refusal.
@@ -14,16 +20,30 @@ const PLAY_CONFIRM_MS = 2500;
 
 let apiLoading = null;
 
-/** Loads the IFrame API once per page; resolves with the YT namespace. */
+/**
+ * Loads the IFrame API once per page; resolves with the YT namespace. A failed load is
+ * forgotten, so the next YouTube video tries again.
+ */
 function loadApi() {
   if (window.YT?.Player) return Promise.resolve(window.YT);
   apiLoading ??= new Promise((resolve, reject) => {
-    const previous = window.onYouTubeIframeAPIReady;
-    window.onYouTubeIframeAPIReady = () => { previous?.(); resolve(window.YT); };
     const script = document.createElement('script');
+    const fail = () => {
+      clearTimeout(timer);
+      script.remove();
+      apiLoading = null;
+      reject(new Error('The YouTube IFrame API could not be loaded.'));
+    };
+    const timer = setTimeout(fail, API_TIMEOUT_MS);
+    const previous = window.onYouTubeIframeAPIReady;
+    window.onYouTubeIframeAPIReady = () => {
+      clearTimeout(timer);
+      previous?.();
+      resolve(window.YT);
+    };
     script.src = API_URL;
     script.async = true;
-    script.onerror = () => reject(new Error('The YouTube player could not be loaded.'));
+    script.onerror = fail;
     document.head.append(script);
   });
   return apiLoading;
@@ -40,12 +60,19 @@ export class YouTubePlayer {
     this.seekSettle = null;
     this.seekStartsPlayback = false; // a seek on a cued player starts it, which nobody asked for
     this.infoReported = false;
+    this.failed = false; // the page was told this video cannot be played here
     this.destroyed = false;
+    this.readyTimer = null;
     const mount = document.createElement('div');
     box.replaceChildren(mount);
     this.loaded = loadApi().then((YT) => new Promise((resolve, reject) => {
       // Replaced while the API was loading (a playlist moved on): build nothing.
       if (this.destroyed) return reject(new Error('The player was replaced.'));
+      // The embedded player's own page may be kept out even when the API came through.
+      this.readyTimer = setTimeout(() => {
+        this.fail('unreachable');
+        reject(new Error('The YouTube player did not get ready.'));
+      }, PLAYER_TIMEOUT_MS);
       this.yt = new YT.Player(mount, {
         videoId,
         width: '100%',
@@ -53,6 +80,7 @@ export class YouTubePlayer {
         playerVars: { playsinline: 1, rel: 0, origin: location.origin },
         events: {
           onReady: () => {
+            clearTimeout(this.readyTimer);
             if (this.destroyed) return;
             this.afterReady();
             resolve();
@@ -61,10 +89,24 @@ export class YouTubePlayer {
           onPlaybackRateChange: (ev) => {
             if (this.guard.observeRate(ev.data) === 'user') this.events.onUserRate?.(ev.data);
           },
-          onError: () => this.events.onFailure?.('YouTube cannot play this video here.'),
+          onError: (ev) => {
+            clearTimeout(this.readyTimer);
+            this.fail(ev?.data);
+          },
         },
       });
-    }), (err) => { this.events.onFailure?.(err.message); throw err; });
+    }), (err) => {
+      this.fail('unreachable');
+      throw err;
+    });
+  }
+
+  /** Tells the page this video cannot be played here, and why (see youtubeFailure); once. */
+  fail(code) {
+    if (this.destroyed || this.failed) return;
+    this.failed = true;
+    const { reason, message } = youtubeFailure(code);
+    this.events.onFailure?.(message, reason);
   }
 
   ready() { return this.loaded; }
@@ -222,6 +264,7 @@ export class YouTubePlayer {
   destroy() {
     this.destroyed = true;
     this.events = {}; // a player gone says nothing more
+    clearTimeout(this.readyTimer);
     clearInterval(this.poller);
     clearTimeout(this.seekSettle);
     this.settlePlayAttempt('superseded');
