@@ -19,10 +19,10 @@ define ensure
 	fi
 endef
 
-.PHONY: help init deps deps-test redis redis-stop run build bench bench-sync autobahn test test-rust test-js e2e check fmt clean
+.PHONY: help init deps deps-test redis redis-stop run build cluster cluster-stop bench bench-sync autobahn test test-rust test-js e2e check fmt clean
 
 help: ## List the targets
-	@awk -F':.*## ' '/^[a-z0-9-]+:.*## / { printf "  make %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk -F':.*## ' '/^[a-z0-9-]+:.*## / { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 deps: ## Install what `make run` needs (redis-server), or say what is missing
 	@command -v $(CARGO) >/dev/null || { echo "cargo is missing. Install Rust: https://rustup.rs"; exit 1; }
@@ -50,6 +50,15 @@ redis-stop: ## Stop the local Redis (it saves first)
 
 build: ## Build the server (release)
 	$(CARGO) build --release --bin wewatch
+
+# haproxy lives in /usr/sbin, which a user's PATH may lack.
+cluster: export PATH := $(PATH):/usr/local/sbin:/usr/sbin:/sbin
+cluster: deps build ## Three nodes behind HAProxy on a 3-master Redis Cluster, on loopback (deploy/README.md)
+	$(call ensure,haproxy,haproxy)
+	deploy/cluster.sh start
+
+cluster-stop: ## Stop what `make cluster` started: the nodes drain, then HAProxy and Redis stop
+	deploy/cluster.sh stop
 
 bench: deps ## Load generator: every scenario against a private Redis and the release server (BENCH_ARGS=--help)
 	$(CARGO) build --release --bin wewatch --bin wewatch-load
