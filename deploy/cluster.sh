@@ -223,6 +223,19 @@ start_haproxy() {
 
 proxy_ready() { curl -fsS -o /dev/null --max-time 1 "http://$HOST:$PROXY_PORT/readyz" 2>/dev/null; }
 
+# haproxy_sees: each node's state as HAProxy's statistics say, one "node8081 UP" a line.
+haproxy_sees() {
+  curl -s --max-time 1 "http://$HOST:$STATS_PORT/;csv" 2>/dev/null |
+    awk -F, '$1 == "nodes" && $2 != "BACKEND" { print $2, $18 }' || true
+}
+
+# haproxy_up PORT…: HAProxy sends requests to each of these nodes.
+haproxy_up() {
+  local seen port
+  seen=$(haproxy_sees)
+  for port; do grep -qx "node$port UP" <<<"$seen" || return 1; done
+}
+
 stop_haproxy() {
   if stop_pid "$STATE/haproxy.pid" haproxy TERM; then
     say "HAProxy stopped."
@@ -256,6 +269,7 @@ start() {
   for port in "${NODE_PORTS[@]}"; do wait_for "node $port to be ready" 45 node_ready "$port"; done
   start_haproxy
   wait_for "HAProxy to answer /readyz" 15 proxy_ready
+  wait_for "HAProxy to see every node up" 15 haproxy_up "${NODE_PORTS[@]}"
   say ""
   say "WeWatch: http://$HOST:$PROXY_PORT  (HAProxy; its stats: http://$HOST:$STATS_PORT)"
   say "  nodes ${NODE_PORTS[*]/#/$HOST:} on the Redis Cluster $(redis_url)"
@@ -288,8 +302,8 @@ restart() {
     stop_node "$port"
     start_node "$port"
     wait_for "node $port to be ready" 45 node_ready "$port"
-    # Let HAProxy see it up again (rise 2 × inter 1s) before the next one goes.
-    sleep 3
+    # HAProxy sends it requests again (rise 2 × inter 1s) before the next one goes.
+    wait_for "HAProxy to see node $port up" 15 haproxy_up "$port"
     say "Node $HOST:$port restarted."
   done
 }
@@ -314,8 +328,7 @@ status() {
   done
   if running "$STATE/haproxy.pid" haproxy; then
     say "haproxy $HOST:$PROXY_PORT  running (pid $(cat "$STATE/haproxy.pid")); as it sees the nodes:"
-    curl -s --max-time 1 "http://$HOST:$STATS_PORT/;csv" |
-      awk -F, '$1 == "nodes" && $2 != "BACKEND" { printf "          %s %s\n", $2, $18 }'
+    haproxy_sees | sed 's/^/          /'
   else
     say "haproxy $HOST:$PROXY_PORT  stopped"
   fi
