@@ -202,8 +202,8 @@ impl Application {
         self.metrics_listener.as_ref().map(|(port, _)| *port)
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then stops gracefully: takes no new connections
-    /// (and `/readyz` says so), tells every viewer to reconnect (close 1001), each at a
+    /// Serves until Ctrl-C or SIGTERM, then stops gracefully: takes no new party connections
+    /// (and `/readyz` answers 503), tells every viewer to reconnect (close 1001), each at a
     /// random moment within `[nodes] drain_ms`, drains open requests, and leaves the node
     /// registry once its viewers' presence is gone.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -218,8 +218,9 @@ impl Application {
         tokio::spawn(async move {
             shutdown_signal().await;
             tracing::info!(connections = hub.connections(), "shutting down");
+            // Still answering (so load balancers see /readyz fail and requests under way
+            // finish), but refusing new party connections.
             draining.store(true, std::sync::atomic::Ordering::Relaxed);
-            handle.pause().await;
             let reason = realtime::protocol::CloseReason::ServerShutdown;
             hub.broadcast_all(realtime::Event::Drain {
                 frame: realtime::protocol::ServerMessage::closed(reason)

@@ -3,7 +3,7 @@
 //! The handshake is checked like any request: a valid WebSocket handshake, an allowed
 //! `Origin`, the identity cookie (checked, never rotated: a guest is made, and its cookie
 //! set on the `101`, when there is none), and room under the node's connection limits for
-//! the client's address and person. An unknown invite key is still upgraded and told so
+//! the client's address and person; none while the node is stopping (503). An unknown invite key is still upgraded and told so
 //! over the socket (close 4004), so the page can explain.
 
 use actix_web::http::{header, StatusCode};
@@ -48,6 +48,15 @@ pub async fn watch_socket(
             "bad_handshake",
             "this is not a valid WebSocket handshake",
         );
+    }
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        // Stopping: the page's reconnect lands on another node behind the load balancer.
+        return HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE)
+            .insert_header((header::RETRY_AFTER, "1"))
+            .json(json!({
+                "error": "stopping",
+                "message": "this server is stopping; reconnect to reach another"
+            }));
     }
     if !crate::security::origin_allowed(&req, &state.settings.server.allowed_origins) {
         tracing::warn!("refused a party connection from a foreign origin");

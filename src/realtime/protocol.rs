@@ -11,6 +11,9 @@ use crate::domain::{ChatMessage, ControlMode, Permissions, PlaylistView, UserId,
 pub use crate::domain::{CloseReason, ErrorCode, PartyNotice, VideoInfo};
 use crate::sync::PlaybackState;
 
+/// The longest command id a client may give.
+pub const MAX_COMMAND_ID: usize = 64;
+
 /// The protocol version this server speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -133,6 +136,33 @@ impl ClientMessage {
         }
     }
 
+    /// The id a client gave a command (`cmd_id`), so that the command, retried after a
+    /// reconnect, is applied once: 1 to 64 letters, digits, `-` or `_`. `None` when the
+    /// message has none.
+    pub fn command_id(text: &str) -> Result<Option<String>, ParseError> {
+        #[derive(Deserialize)]
+        struct Id {
+            cmd_id: Option<serde_json::Value>,
+        }
+        let Ok(Id { cmd_id }) = serde_json::from_str::<Id>(text) else {
+            return Ok(None);
+        };
+        match cmd_id {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(id))
+                if (1..=MAX_COMMAND_ID).contains(&id.len())
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+            {
+                Ok(Some(id))
+            }
+            Some(_) => Err(ParseError::BadMessage(format!(
+                "cmd_id must be 1 to {MAX_COMMAND_ID} letters, digits, - or _"
+            ))),
+        }
+    }
+
     /// Whether this message changes playback (and so counts against the command limit).
     pub fn is_command(&self) -> bool {
         matches!(
@@ -194,6 +224,11 @@ pub enum ServerMessage {
     Error {
         code: ErrorCode,
         message: String,
+    },
+    /// The command the client gave this `cmd_id` has been handled (applied, found already
+    /// applied, or refused with an `error` before this): it need not be sent again.
+    Done {
+        cmd_id: String,
     },
     /// Whether the server reaches its store. While it does not, the connection stays open,
     /// actions are refused with `store_unavailable`, and nothing changes; when it returns,

@@ -15,6 +15,13 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 // A ping unanswered this long means the connection is dead even if the socket has not noticed.
 const PONG_TIMEOUT_MS = 10_000;
+/** Messages that change playback: each carries a `cmd_id`, and is sent again after a reconnect
+ * until the server says it is `done` (it applies one id once). */
+export const COMMAND_TYPES = Object.freeze(new Set(['play', 'pause', 'seek', 'rate', 'skip', 'jump']));
+/** A command not answered within this long is not sent again: the party has moved on. */
+export const RETRY_WITHIN_MS = 10_000;
+/** Commands waiting for `done`, at most (the oldest are forgotten first). */
+const MAX_PENDING = 16;
 
 /**
  * Delay before reconnect attempt number `attempt` (0-based): 0.5 s doubling up to 10 s,
@@ -52,17 +59,39 @@ export class PartyConnection {
     this.pingTimer = null;
     this.retryTimer = null;
     this.closedNotice = null; // the `closed` message that precedes a deliberate close
+    this.pending = new Map(); // cmd_id → { message, sentAt } of commands not yet `done`
+    this.commandPrefix = Math.floor(random() * 2 ** 40).toString(36);
+    this.nextCommand = 1;
   }
 
   start() {
     if (this.status === 'idle') this.open();
   }
 
-  /** Sends a message; false when the connection is not ready for it (nothing is queued). */
+  /**
+   * Sends a message; false when the connection is not ready for it (nothing is queued). A
+   * command is given a `cmd_id` and kept until the server says it is done, so one sent just
+   * before the connection dropped is sent again after the reconnect (applied once).
+   */
   send(type, fields = {}) {
     if (!this.welcomed || this.ws?.readyState !== 1) return false;
-    this.ws.send(JSON.stringify({ type, ...fields }));
+    const message = { type, ...fields };
+    if (COMMAND_TYPES.has(type)) {
+      message.cmd_id = `${this.commandPrefix}-${this.nextCommand++}`;
+      this.pending.set(message.cmd_id, { message, sentAt: this.clock.now() });
+      if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value);
+    }
+    this.ws.send(JSON.stringify(message));
     return true;
+  }
+
+  /** After a reconnect: sends again the recent commands the server has not said are done. */
+  resend() {
+    const now = this.clock.now();
+    for (const [id, { message, sentAt }] of this.pending) {
+      if (now - sentAt > RETRY_WITHIN_MS) this.pending.delete(id);
+      else this.ws.send(JSON.stringify(message));
+    }
   }
 
   /** Closes for good (the page is going away). */
@@ -100,6 +129,7 @@ export class PartyConnection {
         this.clock.restartFast();
         this.setStatus('connected');
         h.onWelcome?.(msg);
+        this.resend();
         this.ping();
         break;
       case 'state':
@@ -122,6 +152,7 @@ export class PartyConnection {
       case 'permissions': h.onPermissions?.(msg.permissions); break;
       case 'chat': h.onChat?.(msg.message); break;
       case 'error': h.onError?.({ code: msg.code, message: msg.message }); break;
+      case 'done': this.pending.delete(msg.cmd_id); break;
       case 'store': h.onStore?.(msg.available === true); break;
       case 'closed': this.closedNotice = { reason: msg.reason, message: msg.message }; break;
       default: break; // newer servers may add messages; ignoring them keeps old pages working

@@ -4,6 +4,7 @@
 
 mod bounds;
 mod chat;
+mod commands;
 mod conformance;
 mod helpers;
 mod identity;

@@ -67,7 +67,45 @@ test('welcome connects, and pings then measure the clock', () => {
   time.advance(250);
   assert.equal(ws.sentOfType('ping').length, 2, 'the next ping follows on the fast schedule');
   assert.equal(party.send('seek', { position_ms: 1000 }), true);
-  assert.deepEqual(ws.sent.at(-1), { type: 'seek', position_ms: 1000 });
+  const { cmd_id, ...seek } = ws.sent.at(-1);
+  assert.deepEqual(seek, { type: 'seek', position_ms: 1000 });
+  assert.match(cmd_id, /^[0-9a-z]+-1$/);
+});
+
+test('a command the server has not said is done is sent again after a reconnect, with its id', () => {
+  const { time, party } = joined();
+  let ws = FakeSocket.latest();
+  party.send('play');
+  party.send('seek', { position_ms: 5000 });
+  party.send('chat', { text: 'hi' });
+  const [play, seek] = [ws.sentOfType('play')[0], ws.sentOfType('seek')[0]];
+  assert.notEqual(play.cmd_id, seek.cmd_id);
+  assert.equal(ws.sentOfType('chat')[0].cmd_id, undefined, 'only commands carry ids');
+  ws.serverSend({ type: 'done', cmd_id: play.cmd_id });
+  ws.serverClose(1001);
+  time.advance(500);
+  ws = FakeSocket.latest();
+  ws.serverOpen();
+  ws.serverSend(welcome());
+  assert.deepEqual(ws.sentOfType('seek'), [seek], 'the seek, with the same id');
+  assert.deepEqual(ws.sentOfType('play'), [], 'the play was done');
+  ws.serverSend({ type: 'done', cmd_id: seek.cmd_id });
+  ws.serverClose(1001);
+  time.advance(500);
+  FakeSocket.latest().serverOpen();
+  FakeSocket.latest().serverSend(welcome());
+  assert.deepEqual(FakeSocket.latest().sentOfType('seek'), []);
+});
+
+test('a command not done within the retry window is not sent again', () => {
+  const { time, party } = joined();
+  party.send('pause', { position_ms: 1000 });
+  FakeSocket.latest().serverClose(1006);
+  time.advance(11_000);
+  const ws = FakeSocket.latest();
+  ws.serverOpen();
+  ws.serverSend(welcome());
+  assert.deepEqual(ws.sentOfType('pause'), []);
 });
 
 test('a pong nobody asked for is ignored', () => {

@@ -12,6 +12,7 @@ impl Connection {
         &mut self,
         socket: &Socket,
         message: ClientMessage,
+        command_id: Option<String>,
     ) -> Result<(), Exit> {
         let allowed = if message.is_command() {
             self.commands.try_take()
@@ -67,9 +68,13 @@ impl Connection {
                     .await
             }
         };
-        match command {
-            Ok(command) => self.command(socket, command).await,
+        let handled = match command {
+            Ok(command) => self.command(socket, command, command_id.as_deref()).await,
             Err(err) => send(socket, &ServerMessage::error(err.code(), err.to_string())),
+        };
+        match (handled, command_id) {
+            (Ok(()), Some(cmd_id)) => send(socket, &ServerMessage::Done { cmd_id }),
+            (handled, _) => handled,
         }
     }
 }

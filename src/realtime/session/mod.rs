@@ -390,8 +390,15 @@ impl Connection {
                 &ServerMessage::error(ErrorCode::FrameTooLarge, message),
             );
         }
+        let command_id = match ClientMessage::command_id(text) {
+            Ok(id) => id,
+            Err(ParseError::BadMessage(why)) => {
+                return send(socket, &ServerMessage::error(ErrorCode::BadMessage, why))
+            }
+            Err(ParseError::UnknownType) => None,
+        };
         match ClientMessage::parse(text) {
-            Ok(message) => self.on_message(socket, message).await,
+            Ok(message) => self.on_message(socket, message, command_id).await,
             Err(ParseError::UnknownType) => send(
                 socket,
                 &ServerMessage::error(ErrorCode::UnknownType, "unknown message type"),

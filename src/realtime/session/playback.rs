@@ -27,7 +27,13 @@ fn refusal(code: ErrorCode) -> (ErrorCode, &'static str) {
 }
 
 impl Connection {
-    pub(super) async fn command(&mut self, socket: &Socket, command: Command) -> Result<(), Exit> {
+    /// Applies a command; `id`, the client's `cmd_id`, makes a retry of it a no-op.
+    pub(super) async fn command(
+        &mut self,
+        socket: &Socket,
+        command: Command,
+        id: Option<&str>,
+    ) -> Result<(), Exit> {
         let arrived = Instant::now();
         let line = self.line_for(command);
         let result = self
@@ -40,7 +46,7 @@ impl Connection {
                 self.user.id,
                 &self.user.name,
                 line.as_ref(),
-                None,
+                id,
             )
             .await;
         match result {
