@@ -28,8 +28,11 @@ deps: ## Install what `make run` needs (redis-server), or say what is missing
 	@command -v $(CARGO) >/dev/null || { echo "cargo is missing. Install Rust: https://rustup.rs"; exit 1; }
 	$(call ensure,redis-server,redis-server)
 
-deps-test: deps ## Install what `make test` needs too (chromium, node, npm packages of e2e/)
+# haproxy lives in /usr/sbin, which a user's PATH may lack.
+deps-test: export PATH := $(PATH):/usr/local/sbin:/usr/sbin:/sbin
+deps-test: deps ## Install what `make test` needs too (chromium, haproxy, node, npm packages of e2e/)
 	$(call ensure,chromium,chromium)
+	$(call ensure,haproxy,haproxy)
 	$(call ensure,node,nodejs)
 	$(call ensure,npm,npm)
 	@cd e2e && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund --loglevel=error; fi

@@ -43,7 +43,8 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.watchdog.kill();
+        // The server first: killing its watchdog alone would leave it running.
+        self.kill();
         let _ = self.watchdog.wait();
     }
 }
@@ -60,6 +61,9 @@ fn spawn(dir: &Path, args: &str) -> Child {
         .arg("-c")
         .arg(script)
         .stdin(Stdio::piped())
+        // Not the test's own output: a server outliving its watchdog would hold it open.
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .expect("redis-server must be installed (make deps-test installs it)")
 }
