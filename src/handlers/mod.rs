@@ -9,6 +9,7 @@ mod library;
 mod pages;
 mod party_socket;
 mod playlists;
+mod static_files;
 mod videos;
 mod watch;
 
@@ -21,8 +22,8 @@ use crate::state::AppState;
 
 /// The route table.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(actix_files::Files::new("/static", "static").prefer_utf8(true))
-        .route("/healthz", web::get().to(health::healthz))
+    static_files::configure(cfg);
+    cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/", web::get().to(pages::home))
         .route("/name", web::post().to(pages::change_name))
