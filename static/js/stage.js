@@ -1,6 +1,7 @@
 // The player box: builds the player a media's kind needs, swaps media (a playlist's next item
 // keeps a <video> and only changes its source; a change of kind replaces the adapter), and
-// shows a message instead when there is nothing to play here.
+// shows a message instead when there is nothing to play here. A <video> it builds loads only
+// the media's metadata until it plays, and is named by the page's title.
 
 import { Html5Player } from './players/html5.js';
 import { YouTubePlayer } from './players/youtube.js';
@@ -24,9 +25,12 @@ export class Stage {
   /**
    * @param {HTMLElement} box  @param {object} events the adapters' events (see Html5Player);
    *   onMediaInfo(info, key) also names the media the info belongs to
+   * @param {object} [o]
+   * @param {string} [o.labelledBy] ids of the elements that name the player (`aria-labelledby`)
    */
-  constructor(box, events) {
+  constructor(box, events, { labelledBy = '' } = {}) {
     this.box = box;
+    this.labelledBy = labelledBy;
     this.events = { ...events, onMediaInfo: (info) => events.onMediaInfo?.(info, this.key) };
     this.player = null;
     this.key = undefined; // what the box shows: a media key, or the key of a message
@@ -47,9 +51,12 @@ export class Stage {
       return this.player;
     }
     this.player?.destroy();
-    this.player = kind === 'youtube'
-      ? new YouTubePlayer(this.box, source, this.events)
-      : new Html5Player(this.box, source, this.events);
+    if (kind === 'youtube') {
+      this.player = new YouTubePlayer(this.box, source, this.events);
+    } else {
+      this.player = new Html5Player(this.box, source, this.events);
+      this.dress(this.player.video);
+    }
     return this.player;
   }
 
@@ -72,6 +79,17 @@ export class Stage {
       this.show({ key: media, kind: item.kind, source: item.source });
     }
     return true;
+  }
+
+  /**
+   * What the page asks of its <video>: to fetch only the metadata (duration, size, where the
+   * frames lie) until it plays, so opening a party costs a slow line little more than the page;
+   * and an accessible name. The element's source was set a moment ago, and the browser reads
+   * `preload` only once this task ends and it starts loading.
+   */
+  dress(video) {
+    video.preload = 'metadata';
+    if (this.labelledBy) video.setAttribute('aria-labelledby', this.labelledBy);
   }
 
   /** Replaces the player with `text`; `key` is what the message stands for. Returns null. */

@@ -96,7 +96,7 @@ function start() {
     onReady: () => buffering.ready(),
     onMediaInfo: (info, key) => { durations.learned(key, info); reportDuration(); },
     onFailure: (message) => notice(message, { lasting: true, tone: 'danger' }),
-  });
+  }, { labelledBy: isPlaylist ? 'video-title now-playing' : 'video-title' });
   const chat = new ChatPanel({
     list: $('chat-messages'), form: $('chat-form'), input: $('chat-input'), error: $('chat-error'),
     send, onSeek: (ms) => playback.userSeek(ms),
