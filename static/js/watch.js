@@ -112,7 +112,7 @@ function start() {
     wait: $('wait-for-everyone'), waitSetting: $('wait-setting'), send, onNotice: (text) => notice(text),
   });
   const items = isPlaylist ? new PlaylistPanel({
-    list: $('playlist'), skip: $('skip'), nowPlaying: $('now-playing'),
+    list: $('playlist'), skip: $('skip'), skipHint: $('skip-hint'), nowPlaying: $('now-playing'),
     onSkip: () => playback.userSkip(), onJump: (itemId) => playback.userJump(itemId),
   }) : null;
 
