@@ -1,7 +1,7 @@
 // The player box: builds the player a media's kind needs, swaps media (a playlist's next item
 // keeps a <video> and only changes its source; a change of kind replaces the adapter), and
 // shows a message instead when there is nothing to play here. A <video> it builds loads only
-// the media's metadata until it plays, and is named by the page's title.
+// the media's metadata until it first plays, and is named by the page's title.
 
 import { Html5Player } from './players/html5.js';
 import { YouTubePlayer } from './players/youtube.js';
@@ -83,12 +83,15 @@ export class Stage {
 
   /**
    * What the page asks of its <video>: to fetch only the metadata (duration, size, where the
-   * frames lie) until it plays, so opening a party costs a slow line little more than the page;
-   * and an accessible name. The element's source was set a moment ago, and the browser reads
-   * `preload` only once this task ends and it starts loading.
+   * frames lie) until it first plays, so opening a party costs a slow line little more than the
+   * page; from then on to buffer ahead as far as the browser likes, so a seek within the
+   * party's media lands as fast as before; and an accessible name. The element's source was
+   * set a moment ago, and the browser reads `preload` only once this task ends and it starts
+   * loading.
    */
   dress(video) {
     video.preload = 'metadata';
+    video.addEventListener('play', () => { video.preload = 'auto'; }, { once: true });
     if (this.labelledBy) video.setAttribute('aria-labelledby', this.labelledBy);
   }
 
