@@ -19,7 +19,7 @@ define ensure
 	fi
 endef
 
-.PHONY: help init deps deps-test redis redis-stop run build cluster cluster-stop bench bench-sync autobahn test test-rust test-js e2e check fmt clean
+.PHONY: help init deps deps-test redis redis-stop run build cluster cluster-stop bench bench-sync bench-page autobahn test test-rust test-js e2e check fmt clean
 
 help: ## List the targets
 	@awk -F':.*## ' '/^[a-z0-9-]+:.*## / { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -71,6 +71,11 @@ bench-sync: deps-test ## Sync benchmark: Chromium viewers, delaying proxies, ske
 	$(CARGO) build --release --bin wewatch --bin wewatch-delay-proxy
 	WEWATCH_BIN=target/release/wewatch WEWATCH_PROXY_BIN=target/release/wewatch-delay-proxy \
 	  node e2e/sync/bench.mjs $(SYNC_ARGS)
+
+# The debug build, as the browser tests use: what is measured is the line, not the server.
+bench-page: deps-test ## Page weight: a new viewer opens a party on a throttled line, twice (PAGE_ARGS="--kbps 1000 --latency-ms 100")
+	$(CARGO) build --bin wewatch
+	node e2e/page-weight.mjs $(PAGE_ARGS)
 
 autobahn: deps ## Autobahn|Testsuite against the party socket; not part of `make test` (AUTOBAHN_ARGS=--help)
 	$(call ensure,node,nodejs)

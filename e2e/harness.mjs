@@ -271,8 +271,9 @@ async function startServer(env) {
  * the server then reads a copy of it (`WEWATCH_CONFIG`), kept in the temporary directory.
  * Returns:
  * - `baseUrl`: the server's address, like `http://127.0.0.1:41234`;
- * - `newViewer(name)`: a fresh browser context (a different person) with one page,
- *   whose console lines and page errors are kept for failure messages;
+ * - `newViewer(name, contextOptions)`: a fresh browser context (a different person) with one
+ *   page, whose console lines and page errors are kept for failure messages; `contextOptions`
+ *   go to Playwright's `browser.newContext` (a phone's viewport and touch screen, say);
  * - `launchBrowser({ autoplayPolicy, muteAudio })`: another Chromium with its own
  *   `--autoplay-policy` (omitted when null) and sound on or off; it has a `newViewer(name)`
  *   of its own and is closed by `stop()`;
@@ -364,8 +365,8 @@ export async function startHarness({ settings = null } = {}) {
       });
       browsers.push(browser);
 
-      const newViewer = async (name) => {
-        const context = await browser.newContext();
+      const newViewer = async (name, contextOptions = {}) => {
+        const context = await browser.newContext(contextOptions);
         const page = await context.newPage();
         const note = (line) => {
           pageLog.push(`[${name}] ${line}`);

@@ -246,6 +246,23 @@ export async function addSampleVideo(page, baseUrl) {
 }
 
 /**
+ * POSTs `body` as JSON to the API path `path` from `page` (with its viewer's cookie) and
+ * resolves with the answer; anything but 201 fails, naming the answer.
+ */
+export function apiPost(page, path, body) {
+  return page.evaluate(async ({ path, body }) => {
+    const res = await fetch(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status !== 201) throw new Error(`POST ${path} ${JSON.stringify(body)} answered ${res.status}: ${text}`);
+    return JSON.parse(text);
+  }, { path, body });
+}
+
+/**
  * `scenario(name, body)` declares a test made of steps: `body(step)` calls
  * `step(name, fn)` for each. Later steps build on earlier ones: after a failure they are
  * skipped, not failed again. `failed()` says whether any scenario failed (to print logs).

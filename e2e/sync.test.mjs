@@ -89,6 +89,10 @@ test('three skewed viewers follow play, seek and pause together', async (t) => {
 
   const describe = async () => (await Promise.all(viewers.map((v) => describePage(v.name, v.page)))).join('\n');
   const step = async (viewer, kind, arg, expect, expectCaused) => {
+    // A pause is a viewer's click on a playing player: after a seek a player may still stand
+    // paused for its scheduled start (longer where the media there is not loaded yet), and
+    // pausing a paused element does nothing.
+    if (kind === 'pause') await party.waitAllPlaying();
     const action = await party.act(viewer, kind, arg);
     action.actorName = await party.displayName(viewer);
     let got;

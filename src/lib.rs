@@ -22,12 +22,15 @@
 //!   `handlers` or `startup`), through one bounded connection (`managers/store.rs`) whose
 //!   health anyone can watch (`managers/health.rs`); every key is documented in
 //!   `managers/keys.rs`; a party's playback, permissions and presence in `managers/party/`.
-//! - [`handlers`]: thin HTTP handlers — pages, the JSON API, health, metrics.
+//! - [`assets`]: the files under `static/`, fingerprinted at start for long-lived caching,
+//!   and the browser modules' import map and import graphs the pages link.
+//! - [`handlers`]: thin HTTP handlers — pages, the JSON API, health, metrics, static files.
 //! - [`realtime`]: the party WebSocket (its upgrade, frames and sockets), per-worker party
 //!   groups, the Redis event subscriber, one session per connection (`realtime/session/`,
 //!   one file per concern: playback, waiting, chat, control, arrivals).
 //! - [`sync`]: the playback timeline as pure code.
 
+pub mod assets;
 pub mod config;
 pub mod domain;
 pub mod error;

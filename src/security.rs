@@ -1,8 +1,10 @@
 //! Cross-site request defences shared by forms, the JSON API and WebSockets: the `Origin`
-//! check and the response headers every page carries.
+//! check and the response headers every response carries.
 
-use actix_web::http::header::{self, HeaderMap};
-use actix_web::HttpRequest;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpRequest};
 
 /// Whether a request's `Origin` (if any) is this server or one of the configured origins.
 ///
@@ -68,29 +70,73 @@ pub fn origin_matches(origin: &str, host: &str, allowed: &[String]) -> bool {
         .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(&wanted))
 }
 
-/// Headers every response carries: a strict Content-Security-Policy (no inline script; the
-/// YouTube IFrame API is the only foreign script) and the usual hardening. Media comes from
-/// anywhere a library link points: files straight into `<video>` (`media-src`), HLS streams
-/// fetched by hls.js (`connect-src`, the same schemes) and handed to the element as a
-/// Media Source (`blob:`). hls.js runs without a worker, so no `blob:` script is allowed.
-pub fn add_security_headers(headers: &mut HeaderMap) {
-    let csp = "default-src 'self'; script-src 'self' https://www.youtube.com https://s.ytimg.com; \
-        frame-src https://www.youtube.com https://www.youtube-nocookie.com; \
-        img-src 'self' data: https://i.ytimg.com; media-src 'self' https: http: blob:; \
-        connect-src 'self' ws: wss: https: http:; style-src 'self'; object-src 'none'; base-uri 'none'; \
-        form-action 'self'; frame-ancestors 'none'";
-    let pairs = [
-        (header::CONTENT_SECURITY_POLICY, csp),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        // Invite keys live in URLs: other sites learn only our origin.
-        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
-    ];
-    for (name, value) in pairs {
-        if !headers.contains_key(&name) {
-            headers.insert(name, header::HeaderValue::from_static(value));
+/// The headers every response carries: a strict Content-Security-Policy (no inline script
+/// but the import map, allowed by its hash; the YouTube IFrame API is the only foreign
+/// script) and the usual hardening. Built once at start. Media comes from anywhere a
+/// library link points: files straight into `<video>` (`media-src`), HLS streams fetched by
+/// hls.js (`connect-src`, the same schemes) and handed to the element as a Media Source
+/// (`blob:`). hls.js runs without a worker, so no `blob:` script is allowed.
+pub struct SecurityHeaders {
+    csp: HeaderValue,
+}
+
+impl SecurityHeaders {
+    /// `inline_scripts`: the hash sources (`'sha256-…'`) of the only inline scripts allowed.
+    pub fn new(inline_scripts: &[String]) -> Self {
+        let csp = format!(
+            "default-src 'self'; script-src 'self' {} https://www.youtube.com https://s.ytimg.com; \
+            frame-src https://www.youtube.com https://www.youtube-nocookie.com; \
+            img-src 'self' data: https://i.ytimg.com; media-src 'self' https: http: blob:; \
+            connect-src 'self' ws: wss: https: http:; style-src 'self'; object-src 'none'; base-uri 'none'; \
+            form-action 'self'; frame-ancestors 'none'",
+            inline_scripts.join(" ")
+        );
+        Self {
+            // unwrap: hash sources are base64, the rest is the text above.
+            csp: HeaderValue::from_str(&csp).expect("the policy is a valid header value"),
         }
     }
+
+    /// Adds the headers a response does not set itself. A policy governs documents; a
+    /// script or a stylesheet is never one, so theirs go without its half a kilobyte.
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let subresource =
+            content_type.starts_with("text/javascript") || content_type.starts_with("text/css");
+        if !subresource && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, self.csp.clone());
+        }
+        let pairs = [
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            // Invite keys live in URLs: other sites learn only our origin.
+            (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        ];
+        for (name, value) in pairs {
+            if !headers.contains_key(&name) {
+                headers.insert(name, HeaderValue::from_static(value));
+            }
+        }
+    }
+}
+
+/// Middleware body: adds [`SecurityHeaders`] (app data) to every response.
+pub async fn add_headers<B>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error>
+where
+    B: actix_web::body::MessageBody,
+{
+    let headers = req.app_data::<web::Data<SecurityHeaders>>().cloned();
+    let mut res = next.call(req).await?;
+    if let Some(headers) = headers {
+        headers.apply(res.headers_mut());
+    }
+    Ok(res)
 }
 
 #[cfg(test)]

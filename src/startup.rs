@@ -2,14 +2,16 @@
 //! table. Tests build it exactly as `main` does, on port 0.
 
 use std::net::TcpListener;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, Condition};
+use actix_web::middleware::{from_fn, Compress, Condition};
 use actix_web::{web, App, HttpServer};
 use tera::Tera;
 
+use crate::assets::Assets;
 use crate::config::Settings;
 use crate::handlers;
 use crate::identity::{self, Identities, IdentityPolicy, Signer};
@@ -18,6 +20,7 @@ use crate::metrics::{Metrics, RecordRequests, ScriptTimer};
 use crate::realtime::node::{Node, Work as NodeWork};
 use crate::realtime::session::SessionContext;
 use crate::realtime::{self, Hub};
+use crate::security::{self, SecurityHeaders};
 use crate::state::AppState;
 
 /// How often the node re-measures its offset to the Redis clock.
@@ -37,6 +40,8 @@ pub enum StartupError {
     Subscribe(#[source] redis::RedisError),
     #[error("cannot load the templates")]
     Templates(#[source] tera::Error),
+    #[error("cannot read the static files")]
+    Assets(#[source] std::io::Error),
     #[error("cannot bind {address}")]
     Bind {
         address: String,
@@ -115,7 +120,10 @@ impl Application {
                 frames_per_sec: settings.realtime.viewer_list_frames_per_sec,
             },
         );
-        let tera = Tera::new("templates/**/*.html").map_err(StartupError::Templates)?;
+        let assets = Arc::new(Assets::load(Path::new("static")).map_err(StartupError::Assets)?);
+        let mut tera = Tera::new("templates/**/*.html").map_err(StartupError::Templates)?;
+        assets.register(&mut tera);
+        let security = web::Data::new(SecurityHeaders::new(&[assets.import_map_source()]));
         let node = Node::register(managers.nodes.clone(), settings.nodes.clone())
             .await
             .map_err(StartupError::Register)?;
@@ -177,11 +185,17 @@ impl Application {
             draining: draining.clone(),
             metrics,
         });
-        let server =
-            serve(listener, state, identities, sessions).map_err(|source| StartupError::Bind {
-                address: format!("port {port}"),
-                source,
-            })?;
+        let shared = Shared {
+            state,
+            identities,
+            sessions,
+            assets: web::Data::from(assets),
+            security,
+        };
+        let server = serve(listener, shared).map_err(|source| StartupError::Bind {
+            address: format!("port {port}"),
+            source,
+        })?;
         Ok(Self {
             port,
             server,
@@ -246,14 +260,28 @@ impl Application {
     }
 }
 
-/// Runs the application on `listener`, with one App per worker thread. Party WebSockets
-/// are upgraded by their route (actix-ws) and run on the worker that accepted them.
-fn serve(
-    listener: TcpListener,
+/// What every worker's App shares.
+struct Shared {
     state: web::Data<AppState>,
     identities: web::Data<Identities>,
     sessions: Arc<SessionContext>,
-) -> std::io::Result<Server> {
+    /// The static files' fingerprints, for their cache policy.
+    assets: web::Data<Assets>,
+    security: web::Data<SecurityHeaders>,
+}
+
+/// Runs the application on `listener`, with one App per worker thread. Party WebSockets
+/// are upgraded by their route (actix-ws) and run on the worker that accepted them.
+/// Responses are compressed (brotli or gzip, as the client accepts) unless they are media
+/// or already name their encoding.
+fn serve(listener: TcpListener, shared: Shared) -> std::io::Result<Server> {
+    let Shared {
+        state,
+        identities,
+        sessions,
+        assets,
+        security,
+    } = shared;
     let settings = state.settings.clone();
     let body_limit = settings.server.max_body_bytes;
     let sessions = web::Data::from(sessions);
@@ -264,6 +292,8 @@ fn serve(
             .app_data(state.clone())
             .app_data(identities.clone())
             .app_data(sessions.clone())
+            .app_data(assets.clone())
+            .app_data(security.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(body_limit)
@@ -281,6 +311,8 @@ fn serve(
                 metrics_on,
                 RecordRequests::new(state.metrics.clone()),
             ))
+            .wrap(from_fn(security::add_headers))
+            .wrap(Compress::default())
             .configure(handlers::configure)
     })
     .on_connect(move |conn, _| cut_off_after(conn, stalled_after))

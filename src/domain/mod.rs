@@ -31,7 +31,7 @@ mod unplayable;
 pub use chat::{clean_chat_text, ChatKind, ChatMessage, ChatTextError};
 pub use error_code::ErrorCode;
 pub use ids::{InviteKey, PlaylistId, UserId, VideoId};
-pub use library::{Playlist, PlaylistItem, PlaylistView, Video, VideoInfo};
+pub use library::{clock_time, Playlist, PlaylistItem, PlaylistView, Video, VideoInfo};
 pub use media::{
     is_youtube_id, parse_offset, MediaKind, MediaSource, MediaUrlError, ACCEPTED, SAMPLES,
 };

@@ -10,6 +10,7 @@ pub mod metrics;
 mod pages;
 mod party_socket;
 mod playlists;
+mod static_files;
 mod videos;
 mod watch;
 
@@ -22,8 +23,8 @@ use crate::state::AppState;
 
 /// The route table.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(actix_files::Files::new("/static", "static").prefer_utf8(true))
-        .route("/healthz", web::get().to(health::healthz))
+    static_files::configure(cfg);
+    cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::guarded_metrics))
         .route("/", web::get().to(pages::home))

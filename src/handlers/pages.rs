@@ -1,4 +1,5 @@
-//! The home page (library, add form, display name) and the display-name form.
+//! The home page (library, add form, display name) and the display-name form. The library
+//! shows each video with its thumbnail, its duration once known, and how many watch it now.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -6,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::form::Form;
 use super::{check_form, page_context, render, watch_url};
-use crate::domain::{DisplayName, PageNumber, SAMPLES};
+use crate::domain::{clock_time, DisplayName, PageNumber, SAMPLES};
 use crate::error::PageError;
 use crate::identity::CurrentUser;
 use crate::managers::User;
@@ -24,6 +25,12 @@ struct LibraryItem {
     title: String,
     kind: &'static str,
     watch_url: String,
+    /// YouTube's still of the video; files show a placeholder.
+    thumbnail_url: Option<String>,
+    /// `m:ss`, once a player has reported the duration.
+    duration: Option<String>,
+    /// People in its party now.
+    watching: usize,
 }
 
 #[derive(Serialize)]
@@ -99,14 +106,20 @@ pub async fn render_home(
     let page = page.max(1);
     let library = state.managers.videos.list(user.id, page - 1, size).await?;
     let pages = library.total.div_ceil(size).max(1);
+    let parties: Vec<_> = library.videos.iter().map(|v| v.party()).collect();
+    let overviews = state.managers.party.overviews(&parties).await?;
     let items: Vec<LibraryItem> = library
         .videos
         .iter()
-        .map(|v| LibraryItem {
+        .zip(overviews)
+        .map(|(v, overview)| LibraryItem {
             id: v.id.0,
             title: v.title.clone(),
             kind: v.kind.as_str(),
             watch_url: watch_url(req, &v.invite_key),
+            thumbnail_url: v.thumbnail_url(),
+            duration: overview.duration_ms.map(clock_time),
+            watching: overview.watching,
         })
         .collect();
     let mut ctx = page_context(state, user);
@@ -116,13 +129,20 @@ pub async fn render_home(
         .playlists
         .list(user.id, 0, state.settings.library.max_playlists_per_user)
         .await?;
+    let parties: Vec<_> = playlists.iter().map(|p| p.party()).collect();
+    let overviews = state.managers.party.overviews(&parties).await?;
     let playlists: Vec<LibraryItem> = playlists
         .iter()
-        .map(|p| LibraryItem {
+        .zip(overviews)
+        .map(|(p, overview)| LibraryItem {
             id: p.id.0,
             title: p.title.clone(),
             kind: "playlist",
             watch_url: watch_url(req, &p.invite_key),
+            thumbnail_url: None,
+            // A playlist's party knows only the duration of the item it plays.
+            duration: None,
+            watching: overview.watching,
         })
         .collect();
     ctx.insert("playlists", &playlists);

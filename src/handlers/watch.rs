@@ -1,6 +1,7 @@
 //! The watch page, reached by invite key, for a video's party or a playlist's. It and the
 //! party WebSocket (`party_socket`) open the key the same way, through
-//! `Managers::open_invite`.
+//! `Managers::open_invite`. The owner's page also learns where the JSON API describes the
+//! party, so it can follow the party to a new invite link.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -30,11 +31,13 @@ pub async fn watch_page(
             ctx.insert("title", &video.title);
             ctx.insert("video", &video.info());
             ctx.insert("owner_url", &format!("/videos/{}", video.id));
+            ctx.insert("owner_api", &format!("/api/v1/videos/{}", video.id));
         }
         Subject::Playlist(playlist) => {
             ctx.insert("party_kind", "playlist");
             ctx.insert("title", &playlist.title);
             ctx.insert("owner_url", &format!("/playlists/{}", playlist.id));
+            ctx.insert("owner_api", &format!("/api/v1/playlists/{}", playlist.id));
         }
     }
     ctx.insert("ws_path", &format!("/ws/watch/{}", key.as_str()));

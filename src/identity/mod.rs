@@ -214,7 +214,6 @@ where
     if let Some(PendingCookie(cookie)) = pending {
         res.response_mut().add_cookie(&cookie)?;
     }
-    crate::security::add_security_headers(res.headers_mut());
     Ok(res)
 }
 

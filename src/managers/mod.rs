@@ -30,7 +30,7 @@ pub use health::{StoreHealth, StoreStatus};
 pub use invites::InvitesManager;
 pub use keys::Keys;
 pub use nodes::{NodesManager, PartySweep, Swept};
-pub use party::{Announcement, Arrival, CommandResult, Departure, PartyManager};
+pub use party::{Announcement, Arrival, CommandResult, Departure, PartyManager, PartyOverview};
 pub use playlists::{PlaylistError, PlaylistsManager};
 pub use store::StoreConnection;
 pub use users::{AuthToken, User, UsersManager};

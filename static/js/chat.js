@@ -1,5 +1,7 @@
 // The party's chat: the stored history and live messages, a form to write, and each message's
-// video time as a button that seeks there. Messages come from other people, so every part of
+// video time as a button that seeks there. Consecutive system lines (joins, leaves, control
+// actions) fold into their newest, with a button to show the rest, so a burst of seeks does
+// not push what people wrote out of sight. Messages come from other people, so every part of
 // them is set as text, never as markup. No socket: `send` and `onSeek` are injected.
 
 // The server keeps the last 500 messages; a long evening's live ones are trimmed beyond this.
@@ -57,6 +59,8 @@ export class ChatPanel {
       this.submit();
     });
     list.addEventListener('click', (ev) => {
+      const fold = ev.target.closest?.('button.chat-fold');
+      if (fold) return this.toggleRun(fold);
       const button = ev.target.closest?.('button.chat-time');
       if (!button || button.disabled) return;
       this.onSeek(Number(button.dataset.positionMs));
@@ -80,6 +84,10 @@ export class ChatPanel {
   history(messages) {
     this.lastId = messages.reduce((last, m) => Math.max(last, Number(m.id) || 0), 0);
     this.list.replaceChildren(...messages.map((m) => this.entry(m)));
+    const lines = Array.from(this.list.children);
+    lines.forEach((li, i) => {
+      if (isSystemLine(li) && !isSystemLine(lines[i + 1])) this.fold(i);
+    });
     this.list.scrollTop = this.list.scrollHeight;
   }
 
@@ -92,6 +100,7 @@ export class ChatPanel {
     const follow = own || isNearBottom(this.list);
     this.list.append(this.entry(message));
     while (this.list.childElementCount > MAX_SHOWN_MESSAGES) this.list.firstElementChild.remove();
+    if (message.kind === 'system') this.fold(this.list.childElementCount - 1);
     if (follow) this.list.scrollTop = this.list.scrollHeight;
     if (own && this.draft && cleanChatText(message.text) === this.draft.text) {
       // Only clear what was sent: the viewer may already be typing the next message.
@@ -148,6 +157,39 @@ export class ChatPanel {
     return li;
   }
 
+  /**
+   * Folds the run of system lines that ends at index `end` into its newest line: the older
+   * ones are hidden behind a button on it. A run that was unfolded stays unfolded.
+   */
+  fold(end) {
+    const lines = Array.from(this.list.children);
+    let start = end;
+    while (start > 0 && isSystemLine(lines[start - 1])) start -= 1;
+    const older = lines.slice(start, end);
+    const previous = older.at(-1)?.querySelectorAll('button.chat-fold')[0];
+    const open = previous?.getAttribute('aria-expanded') === 'true';
+    for (const li of older) {
+      for (const button of li.querySelectorAll('button.chat-fold')) button.remove();
+      li.classList.toggle('chat-folded', !open);
+    }
+    if (older.length === 0) return;
+    const button = this.list.ownerDocument.createElement('button');
+    button.type = 'button';
+    button.className = 'chat-fold';
+    button.dataset.folded = String(older.length);
+    lines[end].append(button);
+    showFold(button, open);
+  }
+
+  /** The fold button of a run was clicked: shows or hides the run's older lines. */
+  toggleRun(button) {
+    const lines = Array.from(this.list.children);
+    const end = lines.indexOf(button.closest('li'));
+    const open = button.getAttribute('aria-expanded') !== 'true';
+    for (let i = end - 1; i >= 0 && isSystemLine(lines[i]); i--) lines[i].classList.toggle('chat-folded', !open);
+    showFold(button, open);
+  }
+
   updateTime(button) {
     const target = seekTarget({ media: button.dataset.media, position_ms: Number(button.dataset.positionMs) }, this.context);
     button.disabled = target === null;
@@ -155,4 +197,13 @@ export class ChatPanel {
     else if (!this.context.canControl) button.title = 'Written at this time; only those who control playback can jump there';
     else button.title = 'Written during another video';
   }
+}
+
+function isSystemLine(li) {
+  return Boolean(li?.classList.contains('chat-system'));
+}
+
+function showFold(button, open) {
+  button.setAttribute('aria-expanded', String(open));
+  button.textContent = open ? 'show fewer' : `show ${button.dataset.folded} more`;
 }

@@ -94,6 +94,17 @@ export class PartyConnection {
     }
   }
 
+  /**
+   * Connects afresh to `url`, whatever the connection's state: the party moved there (its
+   * owner made a new invite link, and the old address closed this connection for good).
+   */
+  moveTo(url) {
+    this.teardown();
+    this.url = url;
+    this.attempt = 0;
+    this.open();
+  }
+
   /** Closes for good (the page is going away). */
   stop() {
     this.setStatus('stopped');

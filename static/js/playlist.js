@@ -57,15 +57,16 @@ export class EndedReporter {
 
 const key = (state) => `${state.seq}/${state.media}`;
 
-/** The playlist beside the player: its items, what plays now, and the skip button. */
+/** The playlist beside the player: its items, what plays now, the skip button and why it is off. */
 export class PlaylistPanel {
   /**
    * @param {object} o
    * @param {HTMLOListElement} o.list  @param {HTMLButtonElement} o.skip  @param {HTMLElement} o.nowPlaying
+   * @param {HTMLElement|null} [o.skipHint] says why skip does nothing on the last item
    * @param {() => void} o.onSkip  @param {(itemId: number) => void} o.onJump
    */
-  constructor({ list, skip, nowPlaying, onSkip, onJump }) {
-    Object.assign(this, { list, skip, nowPlaying });
+  constructor({ list, skip, skipHint = null, nowPlaying, onSkip, onJump }) {
+    Object.assign(this, { list, skip, skipHint, nowPlaying });
     skip.addEventListener('click', () => onSkip());
     list.addEventListener('click', (ev) => {
       const button = ev.target.closest?.('button.jump');
@@ -78,8 +79,11 @@ export class PlaylistPanel {
     renderPlaylist(this.list, playlist, media, { canControl });
     const item = currentItem(playlist, media);
     this.nowPlaying.textContent = item ? `Now playing: ${item.title}` : '';
-    this.skip.classList.toggle('d-none', !(canControl && item));
-    this.skip.disabled = !nextItem(playlist, media);
+    const offered = Boolean(canControl && item);
+    const last = !nextItem(playlist, media);
+    this.skip.classList.toggle('d-none', !offered);
+    this.skip.disabled = last;
+    this.skipHint?.classList.toggle('d-none', !(offered && last));
   }
 }
 

@@ -1,7 +1,9 @@
 // The player box: builds the player a media's kind needs, swaps media (a playlist's next item
 // keeps a <video> and only changes its source; a change of kind replaces the adapter), and
 // shows a message instead when there is nothing to play here — nothing in the party, a kind
-// this browser cannot play, or media whose player failed (YouTube unreachable, say).
+// this browser cannot play, or media whose player failed (YouTube unreachable, say). A
+// <video> it builds loads only the media's metadata until it first plays, and is named by
+// the page's title.
 
 import { Html5Player } from './players/html5.js';
 import { YouTubePlayer } from './players/youtube.js';
@@ -34,9 +36,12 @@ export class Stage {
    *   onMediaInfo(info, key) also names the media the info belongs to; instead of
    *   onFailure, onUnplayable({key, message, reason}) says the box now shows why the media
    *   `key` cannot be played here (its player, if it had one, is gone)
+   * @param {object} [o]
+   * @param {string} [o.labelledBy] ids of the elements that name the player (`aria-labelledby`)
    */
-  constructor(box, events) {
+  constructor(box, events, { labelledBy = '' } = {}) {
     this.box = box;
+    this.labelledBy = labelledBy;
     this.onUnplayable = events.onUnplayable ?? (() => {});
     this.events = {
       ...events,
@@ -67,9 +72,12 @@ export class Stage {
       return this.player;
     }
     this.player?.destroy();
-    this.player = kind === 'youtube'
-      ? new YouTubePlayer(this.box, source, this.events)
-      : new Html5Player(this.box, { kind, source }, this.events);
+    if (kind === 'youtube') {
+      this.player = new YouTubePlayer(this.box, source, this.events);
+    } else {
+      this.player = new Html5Player(this.box, { kind, source }, this.events);
+      this.dress(this.player.video);
+    }
     return this.player;
   }
 
@@ -99,6 +107,20 @@ export class Stage {
     if (key !== this.key) return;
     this.message(key, message);
     this.onUnplayable({ key, message, reason: reason ?? 'player_error' });
+  }
+
+  /**
+   * What the page asks of its <video>: to fetch only the metadata (duration, size, where the
+   * frames lie) until it first plays, so opening a party costs a slow line little more than the
+   * page; from then on to buffer ahead as far as the browser likes, so a seek within the
+   * party's media lands as fast as before; and an accessible name. The element's source was
+   * set a moment ago, and the browser reads `preload` only once this task ends and it starts
+   * loading.
+   */
+  dress(video) {
+    video.preload = 'metadata';
+    video.addEventListener('play', () => { video.preload = 'auto'; }, { once: true });
+    if (this.labelledBy) video.setAttribute('aria-labelledby', this.labelledBy);
   }
 
   /** Replaces the player with `text`; `key` is what the message stands for. Returns null. */

@@ -17,12 +17,14 @@ import { KeyboardControl } from './keyboard.js';
 import { EndedReporter, PlaylistPanel, UnplayableReporter } from './playlist.js';
 import { DurationReport } from './media-info.js';
 import { Stage } from './stage.js';
-import { wireInvite } from './invite.js';
+import { currentInvite, invitePaths, showInvite, wireInvite } from './invite.js';
 
 // Refusals of a command concern this viewer's own action, which is then undone.
 const COMMAND_ERRORS = new Set(['rate_limited', 'store_unavailable', 'invalid_position', 'invalid_rate', 'internal', 'forbidden',
   'empty_playlist', 'last_item', 'no_such_item', 'not_a_playlist']);
 const NOTICE_MS = 5000;
+// The close code of a party connection whose invite link was replaced (docs/protocol.md).
+const INVITE_ROTATED = 4001;
 // A video party plays one media for good; the player box knows it by this key.
 const VIDEO_MEDIA = 'video';
 
@@ -105,7 +107,7 @@ function start() {
       unplayable.failed(key, reason);
       reportUnplayable();
     },
-  });
+  }, { labelledBy: isPlaylist ? 'video-title now-playing' : 'video-title' });
   const chat = new ChatPanel({
     list: $('chat-messages'), form: $('chat-form'), input: $('chat-input'), error: $('chat-error'),
     send, onSeek: (ms) => playback.userSeek(ms),
@@ -119,7 +121,7 @@ function start() {
     wait: $('wait-for-everyone'), waitSetting: $('wait-setting'), send, onNotice: (text) => notice(text),
   });
   const items = isPlaylist ? new PlaylistPanel({
-    list: $('playlist'), skip: $('skip'), nowPlaying: $('now-playing'),
+    list: $('playlist'), skip: $('skip'), skipHint: $('skip-hint'), nowPlaying: $('now-playing'),
     onSkip: () => playback.userSkip(), onJump: (itemId) => playback.userJump(itemId),
   }) : null;
 
@@ -278,7 +280,9 @@ function start() {
         if (code === 'not_owner') controls.show(party.permissions, party.selfId, party.canControl);
         notice(message || `The server refused that (${code}).`);
       },
-      onStopped: ({ message }) => {
+      onStopped: async ({ code, reason, message }) => {
+        // The owner made a new invite link: their own pages follow the party to it.
+        if ((reason === 'invite_rotated' || code === INVITE_ROTATED) && await followInvite()) return;
         setConnection('closed', 'danger');
         ui.viewers.replaceChildren(); // no longer known
         notice(message, { lasting: true, tone: 'danger' });
@@ -290,6 +294,18 @@ function start() {
       },
     },
   });
+  /** Moves this page to the party's new invite link, when the owner can learn it. */
+  async function followInvite() {
+    const invite = await currentInvite(root.dataset.ownerApi);
+    if (!invite) return false;
+    const paths = invitePaths(invite.key);
+    history.replaceState(history.state, '', paths.page);
+    showInvite($('invite-link'), invite.watchUrl);
+    notice('You made a new invite link: this page now uses it. The old link no longer works.', { tone: 'info' });
+    party.connection.moveTo(socketUrl(location.origin, paths.socket));
+    return true;
+  }
+
   const loop = setInterval(() => {
     playback.tick();
     check();

@@ -2,6 +2,7 @@
 //! harness (one per test binary, on a unix socket in a temp dir; every test uses its own key
 //! prefix, so tests never see each other's data).
 
+mod assets;
 mod bounds;
 mod chat;
 mod commands;

@@ -82,6 +82,46 @@ test('system lines are set apart and carry no time button', () => {
   assert.equal(li.querySelectorAll('button.chat-time').length, 0);
 });
 
+const system = (text) => message({ kind: 'system', user_id: 0, name: '', text });
+const shownLines = (list) => list.children
+  .filter((li) => !li.classList.contains('chat-folded'))
+  .map((li) => li.querySelectorAll('span.chat-text')[0].textContent);
+const foldButton = (list) => list.querySelectorAll('button.chat-fold')[0] ?? null;
+
+test('consecutive system lines fold into the newest, what people write stays apart', () => {
+  const { chat, list } = panel();
+  chat.add(system('Ana jumped to 0:10'));
+  assert.equal(foldButton(list), null, 'a lone line has nothing to fold');
+  chat.add(system('Ana jumped to 0:20'));
+  chat.add(system('Ana jumped to 0:30'));
+  assert.deepEqual(shownLines(list), ['Ana jumped to 0:30']);
+  assert.equal(foldButton(list).textContent, 'show 2 more');
+  assert.equal(list.querySelectorAll('button.chat-fold').length, 1, 'one button per run');
+  chat.add(message({ text: 'stop it' }));
+  chat.add(system('Bo paused at 0:31'));
+  assert.deepEqual(shownLines(list), ['Ana jumped to 0:30', 'stop it', 'Bo paused at 0:31'], 'a message ends a run');
+  assert.equal(list.children.length, 5, 'every line is kept');
+});
+
+test('the fold button shows the run and hides it again, and new lines keep it open', () => {
+  const { chat, list } = panel();
+  for (const t of ['Ana joined', 'Ana played from 0:00', 'Ana paused at 0:05']) chat.add(system(t));
+  foldButton(list).click();
+  assert.deepEqual(shownLines(list), ['Ana joined', 'Ana played from 0:00', 'Ana paused at 0:05']);
+  assert.equal(foldButton(list).getAttribute('aria-expanded'), 'true');
+  chat.add(system('Ana played from 0:05'));
+  assert.equal(shownLines(list).length, 4, 'an open run stays open');
+  foldButton(list).click();
+  assert.deepEqual(shownLines(list), ['Ana played from 0:05']);
+  assert.equal(foldButton(list).textContent, 'show 3 more');
+});
+
+test('the history folds its runs as live lines do', () => {
+  const { chat, list } = panel();
+  chat.history([system('Ana joined'), system('Bo joined'), message({ text: 'hi' }), system('Ana played from 0:00')]);
+  assert.deepEqual(shownLines(list), ['Bo joined', 'hi', 'Ana played from 0:00']);
+});
+
 test('clicking a time seeks there when allowed, and does nothing when not', () => {
   const { chat, list, seeks } = panel();
   chat.setSeekContext({ canControl: true, media: 'video:1' });

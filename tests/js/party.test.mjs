@@ -216,6 +216,22 @@ test('without a closed message, a final close still tells the viewer why', () =>
   assert.match(of('stopped')[0][1].message, /no longer works/);
 });
 
+test('a party that moved to a new invite key is joined there afresh, as if new', () => {
+  const { party, of } = joined();
+  FakeSocket.latest().serverSend({ type: 'closed', reason: 'invite_rotated', message: 'Replaced.' });
+  FakeSocket.latest().serverClose(4001);
+  assert.equal(party.status, 'stopped');
+  party.moveTo('ws://host/ws/watch/new-key');
+  const ws = FakeSocket.latest();
+  assert.equal(FakeSocket.instances.length, 2);
+  assert.equal(ws.url, 'ws://host/ws/watch/new-key');
+  ws.serverOpen();
+  assert.deepEqual(ws.sentOfType('hello').length, 1);
+  ws.serverSend(welcome(9));
+  assert.equal(party.status, 'connected');
+  assert.equal(of('welcome').length, 2);
+});
+
 test('a connection whose pongs stop coming is replaced', () => {
   const { time, party } = joined();
   const first = FakeSocket.latest();

@@ -102,7 +102,8 @@ test('titles are shown as text', () => {
 
 function playlistPanel() {
   const doc = new FakeDocument();
-  const parts = { list: doc.createElement('ol'), skip: doc.createElement('button'), nowPlaying: doc.createElement('span') };
+  const parts = { list: doc.createElement('ol'), skip: doc.createElement('button'), skipHint: doc.createElement('span'),
+    nowPlaying: doc.createElement('span') };
   const asked = [];
   const panel = new PlaylistPanel({ ...parts, onSkip: () => asked.push('skip'), onJump: (id) => asked.push(['jump', id]) });
   return { panel, asked, ...parts };
@@ -119,6 +120,17 @@ test('the panel names the current item and offers skip only while there is a nex
   assert.equal(skip.classList.contains('d-none'), true);
   panel.show({ items: [] }, '', { canControl: true });
   assert.deepEqual([nowPlaying.textContent, skip.classList.contains('d-none')], ['', true]);
+});
+
+test('on the last item the panel says why skip is off', () => {
+  const { panel, skip, skipHint } = playlistPanel();
+  const shown = () => [!skip.classList.contains('d-none'), skip.disabled, !skipHint.classList.contains('d-none')];
+  panel.show(playlist, 'item:4', { canControl: true });
+  assert.deepEqual(shown(), [true, false, false], 'a next item: skip works, nothing to explain');
+  panel.show(playlist, 'item:2', { canControl: true });
+  assert.deepEqual(shown(), [true, true, true], 'the last item: skip is off and the hint says why');
+  panel.show(playlist, 'item:2', { canControl: false });
+  assert.deepEqual(shown(), [false, true, false], 'no skip offered, nothing to explain');
 });
 
 test('jump and skip buttons ask for the item by its id', () => {

@@ -9,15 +9,18 @@
 //! - `playback`: the state and the commands that change it (the command script).
 //! - `permissions`: who may control, and whether the party waits for everyone.
 //! - `presence`: connections joining and leaving, the viewer list, departures.
+//! - `overview`: what a list of parties shows of each (people watching, duration).
 //! - `unplayable`: items nobody watching can play, which the playlist then passes.
 //!
 //! Managers return domain values and publish [`PartyNotice`]s; they never import `realtime`.
 
+mod overview;
 mod permissions;
 mod playback;
 mod presence;
 mod unplayable;
 
+pub use overview::PartyOverview;
 pub use presence::{Arrival, Departure};
 
 use std::sync::Arc;
