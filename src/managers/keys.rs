@@ -10,6 +10,7 @@
 //!
 //! | key | type | lifetime | holds |
 //! |---|---|---|---|
+//! | `layout` | string | forever | the key layout the data is stored in (`layout.rs`) |
 //! | `user:next_id` | string | forever | last user id handed out |
 //! | `user:{id}` | hash | a guest who owns nothing: `guest_idle_days` after their last visit; else forever | `name`, `created_ms`, `token` (hash of the current token), `prev_token` |
 //! | `user:{id}:auth:{sha256(token)}` | string | current: as its user; previous: `token_grace_secs` | user id |
@@ -33,12 +34,12 @@
 //! | `party:{party}:cmds` | sorted set | until the party is deleted | the last command ids applied (`user:id`), scored by when, so a retried command is applied once |
 //! | `party:{party}:unplayable` | hash | until every connection watching reports the item, or the party is deleted | connection id → the playlist item (`item:{id}`) its player cannot play |
 //! | `guests_from:{address}` | string | 60 s from the first | guests made for a client address in the current minute |
-//! | `{nodes}:node:{id}` | string | `[nodes] heartbeat_ttl_ms` after its last heartbeat | a live node's epoch |
+//! | `{nodes}:node:{id}` | string | `[nodes] dead_after_ms` after its last heartbeat | a live node's epoch |
 //! | `{nodes}:index` | hash | until the node is swept | node id → epoch, of every node not yet swept |
 //! | `{nodes}:parties:{id}` | set | until the node is swept | the parties the node has served viewers of |
 //! | `{nodes}:epoch` | string | forever | last node epoch handed out |
-//! | `{nodes}:buried` | sorted set | `[nodes] buried_keep_secs` | nodes declared dead, scored by when; their parties are swept again while here |
-//! | `{nodes}:sweeper` | string | `[nodes] heartbeat_ttl_ms` | the node sweeping dead nodes now |
+//! | `{nodes}:buried` | sorted set | 10 minutes (`realtime::node::BURIED_KEEP`) | nodes declared dead, scored by when; their parties are swept again while here |
+//! | `{nodes}:sweeper` | string | three `[nodes] sweep_interval_ms` | the node sweeping dead nodes now |
 //! | channel `party:{party}:ev` | sharded pub/sub | — | frames for every viewer of the party, on every node |
 //!
 //! `{party}` is `video:{id}` or `playlist:{id}`.
