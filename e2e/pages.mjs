@@ -28,6 +28,7 @@ export function sample(page) {
       t: v.currentTime,
       wall: performance.timeOrigin + performance.now(),
       paused: v.paused,
+      seeking: v.seeking,
       readyState: v.readyState,
     };
   }, VIDEO);

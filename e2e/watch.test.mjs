@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { startHarness, waitFor } from './harness.mjs';
 import {
   PARTY_SOCKET_PATH, SYNC_SAMPLES_NEEDED, SYNC_TOLERANCE_S, VIDEO, VIEWERS, WAIT_MS,
-  addSampleVideo, describePage, errorMs, isPaused, isPlaying, nativePause, nativePlay, nativeSeek,
+  addSampleVideo, describePage, errorMs, isPlaying, nativePause, nativePlay, nativeSeek,
   sample, scenarios, syncError, viewerCount,
 } from './pages.mjs';
 
@@ -125,9 +125,13 @@ scenario('two viewers of one invite link watch in lock-step', async (step) => {
 
     await step('pause in A pauses B', async () => {
       await nativePause(pageA);
-      await waitFor('both videos to be paused', async () => {
-        const paused = await Promise.all([isPaused(pageA), isPaused(pageB)]);
-        return paused.every(Boolean);
+      // Settled, as a person would see it before acting again: both paused on the same frame,
+      // neither still seeking there (a viewer's seek made while the page positions its player
+      // for the party's state is taken for that positioning).
+      await waitFor('both videos to be paused on the same frame', async () => {
+        const [sa, sb] = await Promise.all([sample(pageA), sample(pageB)]);
+        return [sa, sb].every((s) => s && s.paused && !s.seeking)
+          && Math.abs(sa.t - sb.t) <= SYNC_TOLERANCE_S;
       }, opts());
       const [sa, sb] = await Promise.all([sample(pageA), sample(pageB)]);
       console.log(`paused at A=${sa.t.toFixed(3)} s, B=${sb.t.toFixed(3)} s`);

@@ -110,7 +110,7 @@ impl Node {
         let id = self.id();
         match self.nodes.deregister(&id).await {
             Ok(()) => tracing::info!(node = %id, "left the node registry"),
-            Err(err) => tracing::warn!(error = %err, "cannot leave the node registry"),
+            Err(err) => tracing::warn!(error = ?err, "cannot leave the node registry"),
         }
     }
 
@@ -187,7 +187,7 @@ async fn heartbeat(node: Weak<Node>, work: Work) {
             }
             Err(err) => {
                 node.unhealthy();
-                tracing::warn!(error = %err, "cannot refresh the node's heartbeat");
+                tracing::warn!(error = ?err, "cannot refresh the node's heartbeat");
             }
         }
         node.forget_unheld(&work.subscriptions).await;
@@ -222,7 +222,7 @@ async fn sweeper(node: Weak<Node>, work: Work) {
         tick.tick().await;
         let Some(node) = node.upgrade() else { return };
         if let Err(err) = sweep(&node, &work, interval).await {
-            tracing::warn!(error = %err, "the sweep failed");
+            tracing::warn!(error = ?err, "the sweep failed");
         }
     }
 }

@@ -212,7 +212,13 @@ impl Drop for Deployment {
         if std::thread::panicking() {
             for i in 0..self.ports.len() {
                 let output = self.output(i);
-                let tail: Vec<&str> = output.lines().rev().take(40).collect();
+                // The client library's lines about each failed reconnection left out.
+                let tail: Vec<&str> = output
+                    .lines()
+                    .filter(|l| !l.contains("Failed to connect to node"))
+                    .rev()
+                    .take(40)
+                    .collect();
                 eprintln!("--- node {i}, last lines:");
                 for line in tail.iter().rev() {
                     eprintln!("{line}");
