@@ -123,7 +123,7 @@ pub fn cluster_node(dir: &Path, port: u16) -> Server {
         dir,
         &format!(
             "--port {port} --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf \
-             --cluster-node-timeout 2000 --appendonly no"
+             --cluster-node-timeout 2000 --appendonly no --repl-diskless-sync-delay 0"
         ),
     );
     wait_until("a cluster node to start", || {
@@ -162,6 +162,13 @@ pub fn cluster(dir: &Path, replicas: usize) -> (Vec<Server>, String) {
     for server in &servers {
         wait_until("the cluster to be ready", || {
             cli(server.port, &["CLUSTER", "INFO"]).is_some_and(|o| o.contains("cluster_state:ok"))
+        });
+    }
+    // A replica that never completed its first sync cannot take over from its master.
+    for server in &servers {
+        wait_until("every replica to be in sync with its master", || {
+            cli(server.port, &["INFO", "replication"])
+                .is_some_and(|o| o.contains("role:master") || o.contains("master_link_status:up"))
         });
     }
     let seeds: Vec<String> = servers

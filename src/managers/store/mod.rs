@@ -11,8 +11,6 @@
 mod address;
 mod pubsub;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
@@ -49,85 +47,14 @@ pub struct StoreConnection {
 #[derive(Clone)]
 pub(crate) enum Backend {
     Single(ConnectionManager),
-    Cluster(Arc<ClusterLink>),
-}
-
-/// The cluster connection, renewed when a node cannot be reached.
-///
-/// The client library reconnects to the address a slot was served from, and learns a new
-/// owner only from a redirection; a master that died and whose replica took over never
-/// sends one. So after a call fails to reach a node, a new connection is made (at most one
-/// a second), which reads the slots afresh from whichever node answers.
-pub(crate) struct ClusterLink {
-    client: redis::cluster::ClusterClient,
-    conn: std::sync::RwLock<ClusterConnection>,
-    renewing: AtomicBool,
-    last_renewal: std::sync::Mutex<Option<Instant>>,
-    /// Longest wait for a new connection.
-    timeout: Duration,
-}
-
-/// The least time between two renewals of the cluster connection.
-const RENEW_INTERVAL: Duration = Duration::from_secs(1);
-
-impl ClusterLink {
-    fn current(&self) -> ClusterConnection {
-        self.conn.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// After a failure: renews the connection in the background if the failure says a node
-    /// could not be reached.
-    fn noticed(self: &Arc<Self>, err: &RedisError) {
-        let unreachable = err.is_io_error()
-            || err.is_timeout()
-            || err.is_connection_dropped()
-            || err.is_connection_refusal()
-            || matches!(
-                err.kind(),
-                redis::ErrorKind::ClusterConnectionNotFound
-                    | redis::ErrorKind::ClusterDown
-                    | redis::ErrorKind::MasterDown
-            );
-        if !unreachable || self.renewing.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let recent = self
-            .last_renewal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some_and(|t| t.elapsed() < RENEW_INTERVAL);
-        if recent {
-            self.renewing.store(false, Ordering::Release);
-            return;
-        }
-        let link = self.clone();
-        tokio::spawn(async move {
-            let fresh =
-                tokio::time::timeout(link.timeout, link.client.get_async_connection()).await;
-            if let Ok(Ok(conn)) = fresh {
-                *link.conn.write().unwrap_or_else(|e| e.into_inner()) = conn;
-                tracing::info!("renewed the Redis Cluster connection (slots read afresh)");
-            }
-            *link.last_renewal.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
-            link.renewing.store(false, Ordering::Release);
-        });
-    }
+    Cluster(ClusterConnection),
 }
 
 impl ConnectionLike for Backend {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Self::Single(c) => c.req_packed_command(cmd),
-            Self::Cluster(link) => {
-                let link = link.clone();
-                Box::pin(async move {
-                    let result = link.current().req_packed_command(cmd).await;
-                    if let Err(err) = &result {
-                        link.noticed(err);
-                    }
-                    result
-                })
-            }
+            Self::Cluster(c) => c.req_packed_command(cmd),
         }
     }
 
@@ -139,23 +66,14 @@ impl ConnectionLike for Backend {
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             Self::Single(c) => c.req_packed_commands(cmd, offset, count),
-            Self::Cluster(link) => {
-                let link = link.clone();
-                Box::pin(async move {
-                    let result = link.current().req_packed_commands(cmd, offset, count).await;
-                    if let Err(err) = &result {
-                        link.noticed(err);
-                    }
-                    result
-                })
-            }
+            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
         }
     }
 
     fn get_db(&self) -> i64 {
         match self {
             Self::Single(c) => c.get_db(),
-            Self::Cluster(_) => 0,
+            Self::Cluster(c) => c.get_db(),
         }
     }
 }
@@ -242,14 +160,7 @@ async fn open(address: &Address, limits: &Limits) -> Result<Backend, RedisError>
                 .response_timeout(limits.command)
                 .retries(CLUSTER_RETRIES)
                 .build()?;
-            let conn = client.get_async_connection().await?;
-            Ok(Backend::Cluster(Arc::new(ClusterLink {
-                client,
-                conn: std::sync::RwLock::new(conn),
-                renewing: AtomicBool::new(false),
-                last_renewal: std::sync::Mutex::new(None),
-                timeout: limits.connect + limits.command,
-            })))
+            Ok(Backend::Cluster(client.get_async_connection().await?))
         }
     }
 }
