@@ -19,7 +19,7 @@ define ensure
 	fi
 endef
 
-.PHONY: help init deps deps-test redis redis-stop run build cluster cluster-stop bench bench-sync bench-page autobahn test test-rust test-js e2e check fmt clean
+.PHONY: help init deps deps-test redis redis-stop run build cluster cluster-stop bench bench-nodes bench-sync bench-page autobahn test test-rust test-js e2e check fmt clean
 
 help: ## List the targets
 	@awk -F':.*## ' '/^[a-z0-9-]+:.*## / { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -63,9 +63,16 @@ cluster: deps build ## Three nodes behind HAProxy on a 3-master Redis Cluster, o
 cluster-stop: ## Stop what `make cluster` started: the nodes drain, then HAProxy and Redis stop
 	deploy/cluster.sh stop
 
-bench: deps ## Load generator: every scenario against a private Redis and the release server (BENCH_ARGS=--help)
+bench: deps ## Load generator: every scenario against a private Redis and the release server (BENCH_ARGS=--help); then bench-nodes
 	$(CARGO) build --release --bin wewatch --bin wewatch-load
 	./target/release/wewatch-load $(BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-nodes
+
+# haproxy lives in /usr/sbin, which a user's PATH may lack.
+bench-nodes: export PATH := $(PATH):/usr/local/sbin:/usr/sbin:/sbin
+bench-nodes: deps ## Three release nodes behind HAProxy, on Redis and on a Redis Cluster: fan-out, a killed node, a rolling restart (NODES_ARGS=standalone|cluster)
+	$(call ensure,haproxy,haproxy)
+	$(CARGO) bench --bench nodes -- $(NODES_ARGS)
 
 bench-sync: deps-test ## Sync benchmark: Chromium viewers, delaying proxies, skewed clocks (SYNC_ARGS=--help)
 	$(CARGO) build --release --bin wewatch --bin wewatch-delay-proxy

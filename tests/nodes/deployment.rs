@@ -85,12 +85,18 @@ pub fn free_port() -> u16 {
 }
 
 impl Deployment {
-    /// Three nodes on `store` and HAProxy in front of them, ready.
+    /// Three nodes on `store` and HAProxy in front of them, ready; the nodes notice a dead
+    /// one within about two seconds.
     pub async fn start(store: &Store) -> Self {
+        Self::start_with(store, Timings::Quick).await
+    }
+
+    /// The same, with the node timings of `server.toml` or quick ones.
+    pub async fn start_with(store: &Store, timings: Timings) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let prefix = format!("n{}:", std::process::id());
         let config = dir.path().join("server.toml");
-        write_settings(&config, &store.url, &prefix);
+        write_settings(&config, &store.url, &prefix, timings);
         let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
         let proxy_port = free_port();
         let proxy = start_proxy(dir.path(), proxy_port, &ports);
@@ -234,9 +240,19 @@ impl Drop for Deployment {
     }
 }
 
-/// The nodes' settings: `server.toml` with this store, quick node timings and lifted
-/// command limits (the tests send steady commands), the proxy trusted.
-fn write_settings(path: &Path, redis_url: &str, prefix: &str) {
+/// The nodes' heartbeat, sweep and drain timings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timings {
+    /// As `server.toml` has them (the benchmark's, `tests/bench/nodes.rs`).
+    #[allow(dead_code)]
+    Defaults,
+    /// A dead node noticed within about two seconds, a drain of half a second.
+    Quick,
+}
+
+/// The nodes' settings: `server.toml` with this store, lifted command limits (the tests send
+/// steady commands), the proxy trusted, and the node `timings`.
+fn write_settings(path: &Path, redis_url: &str, prefix: &str, timings: Timings) {
     let source =
         std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("server.toml"))
             .unwrap();
@@ -256,10 +272,12 @@ fn write_settings(path: &Path, redis_url: &str, prefix: &str) {
         "trusted_proxies",
         toml::Value::Array(vec!["127.0.0.1".into()]),
     );
-    set("nodes", "heartbeat_interval_ms", 200.into());
-    set("nodes", "dead_after_ms", 1000.into());
-    set("nodes", "sweep_interval_ms", 200.into());
-    set("nodes", "drain_ms", 500.into());
+    if timings == Timings::Quick {
+        set("nodes", "heartbeat_interval_ms", 200.into());
+        set("nodes", "dead_after_ms", 2000.into());
+        set("nodes", "sweep_interval_ms", 200.into());
+        set("nodes", "drain_ms", 500.into());
+    }
     set("realtime", "commands_per_second", 100.0.into());
     set("realtime", "command_burst", 100.into());
     set("realtime", "max_connections_per_address", 10_000.into());

@@ -3,12 +3,13 @@
 //! the nodes stays in one order; a node killed with SIGKILL loses its viewers to the others,
 //! in sync, its presence swept and nobody waiting for it; a rolling restart under steady
 //! commands loses and repeats none; a live party's slot moving to another master leaves the
-//! party working. (A master failing over to its replica does not yet: that test is ignored.)
+//! party working; so does its master failing over to its replica.
 
 #[path = "../support/redis.rs"]
 mod redis_server;
 
 mod deployment;
+mod party;
 mod watcher;
 
 use std::time::Duration;
@@ -17,77 +18,8 @@ use redis::AsyncCommands;
 use serde_json::{json, Value};
 
 use deployment::{Deployment, Store};
+use party::{all_see, party_of, seek_seen_by_all, video, watchers};
 use watcher::{guest, Watcher};
-
-/// Adds the bundled sample through `base` as a new guest; the video.
-async fn video(base: &str) -> Value {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    client.get(format!("{base}/")).send().await.unwrap();
-    let res = client
-        .post(format!("{base}/api/v1/videos"))
-        .json(&json!({"url": format!("{base}/static/media/sample-90s.webm")}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
-}
-
-/// `count` watchers of `invite`, the i-th joining through `bases[i % bases.len()]`.
-async fn watchers(bases: &[String], invite: &str, count: usize) -> Vec<Watcher> {
-    let mut all = Vec::new();
-    for i in 0..count {
-        let base = &bases[i % bases.len()];
-        let cookie = guest(base).await;
-        all.push(Watcher::start(base, invite, &cookie));
-    }
-    for w in &all {
-        w.wait("joined", 30, |s| s.connected).await;
-    }
-    all
-}
-
-/// Waits until every watcher has seen the state with `seq`, and returns it.
-async fn all_see(watchers: &[Watcher], seq: u64) -> Value {
-    for w in watchers {
-        w.wait(&format!("seq {seq}"), 60, |s| s.states.contains_key(&seq))
-            .await;
-    }
-    watchers[0].seen().states[&seq].clone()
-}
-
-/// Sends a seek from `by` and waits until everyone has seen the state it made. Like a person
-/// whose command was refused while the store was unavailable, the watcher sends it again
-/// (with the same id: it is applied once) every few seconds until it is done.
-async fn seek_seen_by_all(watchers: &[Watcher], by: usize, position_ms: u64, id: &str) -> u64 {
-    let before = watchers[by].seen().seq;
-    let command = json!({"type": "seek", "position_ms": position_ms, "cmd_id": id});
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        watchers[by].command(command.clone());
-        if watchers[by]
-            .within(3, |s| s.done.contains(id) && s.seq > before)
-            .await
-        {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the seek {id} was never applied"
-        );
-    }
-    let seq = watchers[by].seen().seq;
-    let state = all_see(watchers, seq).await;
-    assert_eq!(state["position_ms"].as_f64().unwrap() as u64, position_ms);
-    seq
-}
-
-fn party_of(video: &Value) -> String {
-    format!("video:{}", video["id"])
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_party_spread_over_three_nodes_sees_every_command_in_one_order() {
@@ -360,7 +292,6 @@ async fn a_live_partys_slot_moving_to_another_master_keeps_it_working() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet: after a master fails over, the nodes' party subscriptions do not come back (run with --ignored)"]
 async fn a_master_failing_over_to_its_replica_leaves_the_party_working() {
     let mut store = Store::cluster(1);
     let deployment = Deployment::start(&store).await;

@@ -1,10 +1,10 @@
 //! A viewer as the page is one: it joins a party, follows its state, and when the connection
-//! drops it reconnects (through the proxy, so it lands on whichever node is up) and sends
-//! again the commands not yet `done`, with their ids.
+//! drops it reconnects with the page's back-off (through the proxy, so it lands on whichever
+//! node is up) and sends again the commands not yet `done`, with their ids.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -27,6 +27,10 @@ pub struct Seen {
     pub connected: bool,
     /// The last viewer list.
     pub viewers: Option<Value>,
+    /// When each state first arrived.
+    pub arrived: BTreeMap<u64, Instant>,
+    /// When each connection reached `welcome`.
+    pub welcomed_at: Vec<Instant>,
 }
 
 /// A viewer running in the background.
@@ -130,6 +134,8 @@ async fn run(
 ) {
     // Commands sent (or to send) and not yet done, in order.
     let mut pending: Vec<Value> = Vec::new();
+    // Reconnection attempts since the last welcome.
+    let mut attempt = 0u32;
     loop {
         let url = format!("{}/ws/watch/{invite}", base.replacen("http", "ws", 1));
         let mut request = url.into_client_request().unwrap();
@@ -140,7 +146,8 @@ async fn run(
             .headers_mut()
             .insert("Cookie", format!("wewatch={cookie}").parse().unwrap());
         let Ok((mut socket, _)) = tokio_tungstenite::connect_async(request).await else {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(backoff_delay(attempt)).await;
+            attempt += 1;
             continue;
         };
         let hello = json!({"type": "hello", "protocol": 1}).to_string();
@@ -160,7 +167,9 @@ async fn run(
                         let mut s = seen.lock().unwrap();
                         match message["type"].as_str() {
                             Some("welcome") => {
+                                attempt = 0;
                                 s.welcomes += 1;
+                                s.welcomed_at.push(Instant::now());
                                 s.connected = true;
                                 record(&mut s, &message["state"]);
                                 s.viewers = Some(message["viewers"].clone());
@@ -201,13 +210,22 @@ async fn run(
             }
         }
         seen.lock().unwrap().connected = false;
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(backoff_delay(attempt)).await;
+        attempt += 1;
     }
+}
+
+/// The page's pause before reconnection attempt `attempt` (static/js/party.js): 0.5 s
+/// doubling up to 10 s, drawn from the upper half of that.
+fn backoff_delay(attempt: u32) -> Duration {
+    let ceiling = (500u64 << attempt.min(5)).min(10_000);
+    Duration::from_millis(ceiling / 2 + rand::random_range(0..=ceiling / 2))
 }
 
 fn record(seen: &mut Seen, state: &Value) {
     if let Some(seq) = state["seq"].as_u64() {
         seen.states.insert(seq, state.clone());
+        seen.arrived.entry(seq).or_insert_with(Instant::now);
         seen.seq = seen.seq.max(seq);
     }
 }
