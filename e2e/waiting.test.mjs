@@ -206,8 +206,8 @@ scenario('a stalled viewer holds the party until its media arrives, then both pl
       const state = await partyState(pageA);
       assert.equal(state?.waiting, false, `A's party state still says it waits: ${JSON.stringify(state)}`);
       assert.equal(state?.paused, false, `A's party state is paused: ${JSON.stringify(state)}`);
-      await waitFor(`B's entry in A's viewer list to say watching again`, async () =>
-        /watching/i.test((await viewerEntry(pageA, userB.id))?.status ?? ''), opts());
+      await waitFor(`B's entry in A's viewer list to say playing again`, async () =>
+        /watching|playing/i.test((await viewerEntry(pageA, userB.id))?.status ?? ''), opts());
       if (await hasWaitingNotice(pageA)) {
         await waitFor(`A's ${WAITING_NOTICE} to be hidden`, async () => !(await isShown(pageA, WAITING_NOTICE)), opts());
       }
@@ -265,8 +265,8 @@ scenario(`with a wait limit of ${SHORT_WAIT_LIMIT_S} s the party goes on without
     await step('once B\'s media arrives, B catches up and plays in sync with A', async () => {
       await p.stall.release();
       await waitInSync(pageA, pageB, { what: 'A and B after B\'s media arrived', timeout: STALL_WAIT_MS, describe: p.describe });
-      await waitFor(`B's entry in A's viewer list to say watching again`, async () =>
-        /watching/i.test((await viewerEntry(pageA, userB.id))?.status ?? ''), opts());
+      await waitFor(`B's entry in A's viewer list to say playing again`, async () =>
+        /watching|playing/i.test((await viewerEntry(pageA, userB.id))?.status ?? ''), opts());
     });
   } finally {
     await p?.close();

@@ -113,6 +113,9 @@ pub struct RealtimeSettings {
     pub message_burst: u32,
     pub heartbeat_interval_secs: u64,
     pub client_timeout_secs: u64,
+    /// A connection that completes no frame for this long (ms) shows as `away`; the server
+    /// pings a quiet connection at half of it, so a live browser always answers in time.
+    pub away_after_ms: u64,
     pub hello_timeout_secs: u64,
     pub max_queued_bytes: usize,
     pub viewer_list_max: usize,
@@ -130,6 +133,10 @@ pub struct SyncSettings {
     pub seek_lead_ms: u64,
     pub pause_tolerance_ms: u64,
     pub wait_limit_secs: u64,
+    /// A viewer whose stalls held the party for `stall_budget_secs` in all within the last
+    /// `stall_window_secs` is left behind at their next stall, however short.
+    pub stall_window_secs: u64,
+    pub stall_budget_secs: u64,
     /// Shortest media duration a player may report (ms); shorter reports are refused.
     pub min_duration_ms: u64,
     /// An `ended` report advances a playlist only when the party's expected position lies
@@ -372,6 +379,11 @@ impl Settings {
         if rt.heartbeat_interval_secs == 0 || rt.client_timeout_secs <= rt.heartbeat_interval_secs {
             return bad("realtime.client_timeout_secs must exceed heartbeat_interval_secs (> 0)");
         }
+        if rt.away_after_ms < 1000 || rt.away_after_ms >= rt.client_timeout_secs * 1000 {
+            return bad(
+                "realtime.away_after_ms must be at least 1000 and shorter than client_timeout_secs",
+            );
+        }
         if rt.max_connections_per_address == 0 || rt.max_connections_per_user == 0 {
             return bad(
                 "realtime.max_connections_per_address and max_connections_per_user must be at least 1",
@@ -406,6 +418,16 @@ impl Settings {
         }
         if self.sync.ended_window_ms > 60_000 {
             return bad("sync.ended_window_ms must be at most 60000");
+        }
+        let sync = &self.sync;
+        if sync.stall_budget_secs == 0
+            || sync.stall_window_secs <= sync.stall_budget_secs
+            || sync.stall_window_secs > 3600
+        {
+            return bad(
+                "sync.stall_budget_secs must be at least 1 and shorter than stall_window_secs \
+                 (at most 3600)",
+            );
         }
         if self.identity.guest_idle_days > crate::identity::COOKIE_MAX_AGE_DAYS as u64 {
             return Err(ConfigError::Invalid(format!(
@@ -550,6 +572,30 @@ mod tests {
         for (expected, spoil) in cases {
             let mut s = shipped();
             spoil(&mut s.redis);
+            let err = s.validate().unwrap_err().to_string();
+            assert!(err.contains(expected), "{expected}: {err}");
+        }
+    }
+
+    #[test]
+    fn presence_and_stall_limits_are_checked() {
+        type Spoil = fn(&mut Settings);
+        let cases: [(&str, Spoil); 5] = [
+            ("realtime.away_after_ms", |s| s.realtime.away_after_ms = 999),
+            ("realtime.away_after_ms", |s| {
+                s.realtime.away_after_ms = s.realtime.client_timeout_secs * 1000
+            }),
+            ("sync.stall_budget_secs", |s| s.sync.stall_budget_secs = 0),
+            ("sync.stall_budget_secs", |s| {
+                s.sync.stall_window_secs = s.sync.stall_budget_secs
+            }),
+            ("sync.stall_budget_secs", |s| {
+                s.sync.stall_window_secs = 3601
+            }),
+        ];
+        for (expected, spoil) in cases {
+            let mut s = shipped();
+            spoil(&mut s);
             let err = s.validate().unwrap_err().to_string();
             assert!(err.contains(expected), "{expected}: {err}");
         }

@@ -100,6 +100,7 @@ impl Application {
         let hub = Arc::new(Hub::new(
             Duration::from_secs(settings.realtime.heartbeat_interval_secs),
             Duration::from_secs(settings.realtime.client_timeout_secs),
+            Duration::from_millis(settings.realtime.away_after_ms),
             metrics.clone(),
         ));
         let subscriptions = realtime::subscriber::start(
@@ -167,6 +168,8 @@ impl Application {
             node: node.clone(),
             max_title_chars: settings.library.max_title_chars,
             wait_limit: Duration::from_secs(settings.sync.wait_limit_secs),
+            stall_window: Duration::from_secs(settings.sync.stall_window_secs),
+            stall_budget: Duration::from_secs(settings.sync.stall_budget_secs),
             roster,
             metrics: metrics.clone(),
         });

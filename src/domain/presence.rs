@@ -16,8 +16,12 @@ pub enum ViewerStatus {
     OutOfSync,
     /// Waiting for data; the party holds for them (when it waits for everyone).
     Buffering,
-    /// Buffered longer than the wait limit; the party went on without them.
+    /// Buffered longer than the wait limit, or held the party too often (`[sync]
+    /// stall_budget_secs`); the party went on without them.
     LeftBehind,
+    /// The connection has been silent for `[realtime] away_after_ms` (its network dropped,
+    /// say); it holds nothing and is removed at the heartbeat timeout.
+    Away,
 }
 
 /// One connection's presence record.
@@ -35,6 +39,9 @@ pub struct PresenceEntry {
     /// Buffered past the wait limit: the party no longer waits for this connection.
     #[serde(default)]
     pub left_behind: bool,
+    /// Silent past `[realtime] away_after_ms`: shown away, and the party does not wait for it.
+    #[serde(default)]
+    pub away: bool,
     /// When the connection joined (server ms).
     pub since: u64,
 }
@@ -46,6 +53,9 @@ fn yes() -> bool {
 impl PresenceEntry {
     /// What the viewer list shows for this connection.
     pub fn shown_status(&self) -> ViewerStatus {
+        if self.away {
+            return ViewerStatus::Away;
+        }
         match (self.status, self.left_behind, self.in_sync) {
             (ViewerStatus::Buffering, true, _) => ViewerStatus::LeftBehind,
             (ViewerStatus::Buffering, false, _) => ViewerStatus::Buffering,
@@ -56,7 +66,7 @@ impl PresenceEntry {
 
     /// Whether the party should wait for this connection.
     pub fn holds_party(&self) -> bool {
-        self.status == ViewerStatus::Buffering && !self.left_behind
+        self.status == ViewerStatus::Buffering && !self.left_behind && !self.away
     }
 }
 
@@ -69,7 +79,9 @@ pub struct ViewerSummary {
     pub status: ViewerStatus,
 }
 
-/// Groups connection entries (sorted by arrival) into one summary per person.
+/// Groups connection entries (sorted by arrival) into one summary per person. A person is
+/// away only when all their connections are: after a dropped network the old, silent
+/// connection lingers until the heartbeat timeout beside the new one.
 pub fn summarise(entries: &[PresenceEntry]) -> Vec<ViewerSummary> {
     let mut people: Vec<ViewerSummary> = Vec::new();
     let mut index: HashMap<UserId, usize> = HashMap::with_capacity(entries.len());
@@ -80,8 +92,11 @@ pub fn summarise(entries: &[PresenceEntry]) -> Vec<ViewerSummary> {
                 person.connections += 1;
                 // The newest connection carries the current name.
                 person.name = entry.name.clone();
-                // The most worrying status of any of the person's connections shows.
-                person.status = person.status.max(entry.shown_status());
+                // The most worrying status of any of the person's present connections shows.
+                person.status = match (person.status, entry.shown_status()) {
+                    (ViewerStatus::Away, status) | (status, ViewerStatus::Away) => status,
+                    (a, b) => a.max(b),
+                };
             }
             None => {
                 index.insert(entry.user_id, people.len());
@@ -109,6 +124,7 @@ mod tests {
             status,
             in_sync: true,
             left_behind: false,
+            away: false,
             since,
         }
     }
@@ -139,5 +155,20 @@ mod tests {
         e.left_behind = true;
         assert_eq!(e.shown_status(), ViewerStatus::LeftBehind);
         assert!(!e.holds_party());
+    }
+
+    #[test]
+    fn a_silent_connection_shows_away_holds_nothing_and_hides_behind_a_present_one() {
+        let mut e = entry(1, 1, ViewerStatus::Buffering);
+        e.away = true;
+        assert_eq!(e.shown_status(), ViewerStatus::Away);
+        assert!(!e.holds_party());
+        let alone = summarise(&[e.clone()]);
+        assert_eq!(alone[0].status, ViewerStatus::Away);
+        let people = summarise(&[e.clone(), entry(1, 2, ViewerStatus::Watching)]);
+        assert_eq!(people[0].status, ViewerStatus::Watching);
+        assert_eq!(people[0].connections, 2);
+        let people = summarise(&[entry(1, 2, ViewerStatus::Buffering), e]);
+        assert_eq!(people[0].status, ViewerStatus::Buffering);
     }
 }

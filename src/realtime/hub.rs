@@ -7,8 +7,10 @@
 //! the viewers' sessions are not woken unless a connection's channel is full.
 //!
 //! The same task sends the heartbeat: it pings each local viewer every
-//! `heartbeat_interval_secs` (the viewers' turns spread over the interval), and interrupts the session of one that has been silent, or has taken none of its
-//! queued bytes, for `client_timeout_secs`.
+//! `heartbeat_interval_secs` (the viewers' turns spread over the interval), and interrupts the
+//! session of one that has been silent, or has taken none of its queued bytes, for
+//! `client_timeout_secs`. A viewer silent for half of `away_after_ms` is pinged at once, and
+//! one silent for all of it is marked quiet: the viewer list shows it away.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -65,6 +67,8 @@ pub struct Hub {
     connections: AtomicUsize,
     heartbeat: Duration,
     timeout: Duration,
+    /// `[realtime] away_after_ms`.
+    away_after: Duration,
     /// The latest published viewer list of each large party, for welcomes.
     pub viewer_lists: super::viewer_lists::ViewerLists,
     /// The node's metrics: the viewers and parties here, and the subscriber's figures.
@@ -83,10 +87,12 @@ thread_local! {
 
 impl Hub {
     /// `heartbeat`: how often viewers are pinged; `timeout`: how long one may stay silent
-    /// (or leave its queue untaken) before its session is interrupted.
+    /// (or leave its queue untaken) before its session is interrupted; `away_after`: how
+    /// long one may stay silent before it shows as away.
     pub fn new(
         heartbeat: Duration,
         timeout: Duration,
+        away_after: Duration,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Self {
         Self {
@@ -95,6 +101,7 @@ impl Hub {
             connections: AtomicUsize::new(0),
             heartbeat,
             timeout,
+            away_after,
             viewer_lists: Default::default(),
             metrics,
         }
@@ -130,11 +137,12 @@ impl Hub {
             // channel takes a unit of the current task's budget, and a spent budget would
             // refuse every handover after the first 128 viewers (waking each of the rest's
             // sessions to do it instead). The loop yields after each delivery itself.
-            tokio::task::spawn_local(tokio::task::unconstrained(local.clone().run(
-                rx,
-                self.heartbeat,
-                self.timeout,
-            )));
+            let timing = Timing {
+                heartbeat: self.heartbeat,
+                timeout: self.timeout,
+                away_after: self.away_after,
+            };
+            tokio::task::spawn_local(tokio::task::unconstrained(local.clone().run(rx, timing)));
             self.lock_mailboxes().push(tx);
             locals.push((self.id, local.clone()));
             local
@@ -207,6 +215,14 @@ pub fn relay_store_status(health: &crate::managers::StoreHealth, hub: &Arc<Hub>)
     });
 }
 
+/// The heartbeat's settings, as a worker's hub task uses them.
+#[derive(Clone, Copy)]
+struct Timing {
+    heartbeat: Duration,
+    timeout: Duration,
+    away_after: Duration,
+}
+
 /// One worker thread's groups.
 #[derive(Default)]
 struct LocalHub {
@@ -235,13 +251,10 @@ impl LocalHub {
         true
     }
 
-    async fn run(
-        self: Rc<Self>,
-        mut mailbox: mpsc::UnboundedReceiver<Delivery>,
-        heartbeat: Duration,
-        timeout: Duration,
-    ) {
-        let mut tick = tokio::time::interval(heartbeat / SWEEPS_PER_HEARTBEAT);
+    async fn run(self: Rc<Self>, mut mailbox: mpsc::UnboundedReceiver<Delivery>, timing: Timing) {
+        // Often enough that a silent viewer shows away within a fraction of `away_after`.
+        let every = (timing.heartbeat / SWEEPS_PER_HEARTBEAT).min(timing.away_after / 8);
+        let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
         loop {
@@ -250,7 +263,7 @@ impl LocalHub {
                     Some(delivery) => self.deliver(delivery),
                     None => return,
                 },
-                _ = tick.tick() => self.sweep(heartbeat, timeout),
+                _ = tick.tick() => self.sweep(timing),
             }
             // Let the worker's connections write what was just handed to them.
             tokio::task::yield_now().await;
@@ -287,17 +300,22 @@ impl LocalHub {
         }
     }
 
-    /// Pings the viewers whose turn it is; interrupts those silent or stalled for
-    /// `timeout`.
-    fn sweep(&self, heartbeat: Duration, timeout: Duration) {
+    /// Pings the viewers whose turn it is, and those quiet for half of `away_after`; marks
+    /// those silent for `away_after` quiet; interrupts those silent or stalled for `timeout`.
+    fn sweep(&self, timing: Timing) {
         let now = Instant::now();
         for socket in self.groups.borrow().values().flatten() {
-            if socket.silent_for(now) > timeout {
+            let silent = socket.silent_for(now);
+            if silent > timing.timeout {
                 socket.raise(Signal::Silent);
-            } else if socket.stalled_for(now) > timeout {
+            } else if socket.stalled_for(now) > timing.timeout {
                 socket.raise(Signal::Stalled);
+            } else if silent > timing.away_after {
+                socket.mark_quiet();
+            } else if silent > timing.away_after / 2 {
+                socket.probe();
             } else if socket.next_ping.get() <= now {
-                socket.next_ping.set(now + heartbeat);
+                socket.next_ping.set(now + timing.heartbeat);
                 socket.ping();
             }
         }

@@ -13,8 +13,12 @@ export const FINAL_CLOSE_CODES = Object.freeze({
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
-// A ping unanswered this long means the connection is dead even if the socket has not noticed.
-const PONG_TIMEOUT_MS = 10_000;
+/**
+ * A ping unanswered this long means the connection is dead even if the socket has not noticed
+ * (a dropped network closes nothing): the page says it is reconnecting and connects afresh.
+ * Pings go out every second, so a dead socket is found within about this long.
+ */
+export const PONG_TIMEOUT_MS = 3_000;
 /** Messages that change playback: each carries a `cmd_id`, and is sent again after a reconnect
  * until the server says it is `done` (it applies one id once). */
 export const COMMAND_TYPES = Object.freeze(new Set(['play', 'pause', 'seek', 'rate', 'skip', 'jump']));
@@ -57,6 +61,7 @@ export class PartyConnection {
     this.pings = new Map(); // ping id → local send time
     this.nextPingId = 1;
     this.pingTimer = null;
+    this.deadTimer = null; // fires when the oldest unanswered ping has waited PONG_TIMEOUT_MS
     this.retryTimer = null;
     this.closedNotice = null; // the `closed` message that precedes a deliberate close
     this.pending = new Map(); // cmd_id → { message, sentAt } of commands not yet `done`
@@ -155,6 +160,7 @@ export class PartyConnection {
         if (sentAt === undefined) return; // from an earlier connection
         this.pings.delete(msg.id);
         this.clock.record(sentAt, msg.server_ms, this.clock.now());
+        this.watchPings();
         break;
       }
       case 'viewers': h.onViewers?.(msg.viewers ?? []); break;
@@ -178,7 +184,18 @@ export class PartyConnection {
     }
     const id = this.nextPingId++;
     if (this.send('ping', { id })) this.pings.set(id, now);
+    if (this.deadTimer === null) this.watchPings();
     this.pingTimer = this.timers.setTimeout(() => this.ping(), this.clock.nextPingDelay());
+  }
+
+  /** Times the oldest unanswered ping: the connection is dead when it outlives PONG_TIMEOUT_MS. */
+  watchPings() {
+    this.timers.clearTimeout(this.deadTimer);
+    this.deadTimer = null;
+    const oldest = this.pings.values().next();
+    if (oldest.done) return;
+    const dueMs = Math.max(0, oldest.value + PONG_TIMEOUT_MS - this.clock.now());
+    this.deadTimer = this.timers.setTimeout(() => this.closedBy(null), dueMs);
   }
 
   /** The socket closed (code from the server) or was found dead (code null). */
@@ -199,6 +216,8 @@ export class PartyConnection {
 
   teardown() {
     this.timers.clearTimeout(this.pingTimer);
+    this.timers.clearTimeout(this.deadTimer);
+    this.deadTimer = null;
     this.timers.clearTimeout(this.retryTimer);
     this.pings.clear();
     this.welcomed = false;

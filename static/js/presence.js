@@ -1,6 +1,7 @@
 // The viewer list: one entry per person, with how many connections they hold, whether they
-// watch or buffer, and who may control playback; the owner gets a Promote/Demote button for
-// everyone else. Names come from other viewers, so they are only ever set as text.
+// play, are paused, buffer or are away, and who may control playback; the owner gets a
+// Promote/Demote button for everyone else. Names come from other viewers, so they are only
+// ever set as text.
 
 import { isOwner, isPromoted, promotion, sameUser } from './permissions.js';
 
@@ -10,20 +11,27 @@ const STATUSES = {
   out_of_sync: { label: 'out of sync', tone: 'text-bg-warning' },
   buffering: { label: 'loading…', tone: 'text-bg-info' },
   left_behind: { label: 'left behind (still loading)', tone: 'text-bg-danger' },
+  away: { label: 'away (no connection)', tone: 'text-bg-dark' },
 };
+// A viewer who follows the party plays or is paused with it.
+const FOLLOWING = { true: 'paused', false: 'playing' };
 const OTHER_STATUS = { tone: 'text-bg-secondary' };
 const statusOf = (status) => (Object.hasOwn(STATUSES, String(status)) ? STATUSES[status] : null);
 // The waiting notice names this many viewers, then counts the rest.
 const NAMED_MAX = 3;
 
-/** What one viewer's entry says; pure, so it is tested without a DOM. */
-export function describeViewer(viewer, selfId, permissions = null) {
+/**
+ * What one viewer's entry says; pure, so it is tested without a DOM. `paused` is the party's
+ * (null when unknown): a viewer who follows it shows as playing or paused.
+ */
+export function describeViewer(viewer, selfId, permissions = null, paused = null) {
   const connections = Number(viewer.connections) || 1;
+  const following = viewer.status === 'watching' && typeof paused === 'boolean';
   return {
     name: String(viewer.name ?? ''),
     you: sameUser(viewer.user_id, selfId),
     connections: connections > 1 ? `×${connections}` : '',
-    status: statusOf(viewer.status)?.label ?? String(viewer.status ?? ''),
+    status: following ? FOLLOWING[paused] : statusOf(viewer.status)?.label ?? String(viewer.status ?? ''),
     tone: (statusOf(viewer.status) ?? OTHER_STATUS).tone,
     buffering: viewer.status === 'buffering',
     owner: isOwner(permissions, viewer.user_id),
@@ -34,12 +42,15 @@ export function describeViewer(viewer, selfId, permissions = null) {
 
 /**
  * What the party's waiting notice says: who it waits for, the viewers whose status is
- * `buffering` ("you" for this viewer), e.g. "Waiting for Ana and you to load…". Plain text.
+ * `buffering` ("you" for this viewer), e.g. "Waiting for Ana and you to load…"; when the list
+ * names nobody (it has not caught up yet, or is cut short), `heldBy`, the name of whoever made
+ * the party wait (the state's `updated_by`). Plain text.
  */
-export function waitingNotice(viewers, selfId) {
+export function waitingNotice(viewers, selfId, heldBy = '') {
   const loading = (viewers ?? []).filter((v) => v.status === 'buffering');
   const others = loading.filter((v) => !sameUser(v.user_id, selfId)).map((v) => String(v.name ?? ''));
   const names = loading.length > others.length ? [...others, 'you'] : others;
+  if (names.length === 0 && heldBy) names.push(String(heldBy));
   if (names.length === 0) return 'Waiting for everyone to be ready…';
   const shown = names.length > NAMED_MAX ? names.slice(0, NAMED_MAX - 1) : names;
   const rest = names.length - shown.length;
@@ -48,11 +59,22 @@ export function waitingNotice(viewers, selfId) {
   return `Waiting for ${list} to load…`;
 }
 
-/** Replaces the list's entries with one <li> per viewer. */
-export function renderViewers(list, viewers, selfId, permissions = null) {
+/**
+ * What this viewer is told when the party goes on without them (their list entry says left
+ * behind), or null.
+ */
+export function leftBehindNotice(viewers, selfId) {
+  const me = (viewers ?? []).find((v) => sameUser(v.user_id, selfId));
+  if (me?.status !== 'left_behind') return null;
+  return 'Your video is loading too slowly, so the party goes on without you for now. It '
+    + 'catches up by itself once it has loaded.';
+}
+
+/** Replaces the list's entries with one <li> per viewer (`paused`: the party's). */
+export function renderViewers(list, viewers, selfId, permissions = null, paused = null) {
   const doc = list.ownerDocument;
   const items = viewers.map((viewer) => {
-    const d = describeViewer(viewer, selfId, permissions);
+    const d = describeViewer(viewer, selfId, permissions, paused);
     const li = doc.createElement('li');
     li.className = 'list-group-item d-flex align-items-center gap-2 viewer';
     if (d.controller) li.classList.add('viewer-controller');

@@ -64,3 +64,13 @@ export class SyncStatusReporter {
     if (inSync !== this.told && this.send('sync_status', { in_sync: inSync })) this.told = inSync;
   }
 }
+
+/**
+ * What the page's sync badge says: nothing without a player or while the connection is down
+ * (the page cannot know the party's timeline then, so it never claims to be in sync), else
+ * "in sync ±12 ms" or "syncing…".
+ */
+export function syncText({ connected, hasPlayer, errorMs, inSync }) {
+  if (!connected || (errorMs == null && !hasPlayer)) return '';
+  return inSync ? `in sync ±${Math.round(Math.abs(errorMs ?? 0))} ms` : 'syncing…';
+}

@@ -7,8 +7,9 @@ import { ClockSync } from './clock.js';
 import { PartyConnection, socketUrl } from './party.js';
 import { Playback, TICK_MS } from './playback.js';
 import { BufferingReporter } from './buffering.js';
-import { renderViewers, waitingNotice } from './presence.js';
-import { SyncStatusReporter } from './sync-status.js';
+import { ViewerPanel } from './viewer-panel.js';
+import { SyncStatusReporter, syncText } from './sync-status.js';
+import { shouldBeMoving } from './timeline.js';
 import { mayControl, sameUser } from './permissions.js';
 import { ControlPanel } from './controls.js';
 import { ChatPanel } from './chat.js';
@@ -78,14 +79,17 @@ function start() {
   /** The key of the media the party plays now, as the player box names it. */
   const mediaKey = (state) => (isPlaylist ? state?.media ?? null : VIDEO_MEDIA);
 
+  const connected = () => party.connection?.status === 'connected';
   const playback = new Playback({
     player: null,
     clock,
     send,
-    onBlocked: (blocked) => show(ui.join, blocked),
+    onBlocked: (blocked) => {
+      show(ui.join, blocked);
+      if (blocked) buffering.ready(); // not loading: waiting for this viewer's click
+    },
     onSync: ({ errorMs, inSync }) => {
-      if (errorMs == null && !stage.player) ui.sync.textContent = '';
-      else ui.sync.textContent = inSync ? `in sync ±${Math.round(Math.abs(errorMs))} ms` : 'syncing…';
+      ui.sync.textContent = syncText({ connected: connected(), hasPlayer: Boolean(stage.player), errorMs, inSync });
     },
     onNotice: (text) => notice(text),
   });
@@ -162,16 +166,23 @@ function start() {
     follow(stage.player);
   }
 
-  /** Shows, while the party waits for someone to load, who it waits for. */
-  function showWaiting() {
-    const waiting = Boolean(playback.state?.waiting);
-    if (waiting) ui.waiting.textContent = waitingNotice(party.viewers, party.selfId);
-    show(ui.waiting, waiting);
+  const viewerPanel = new ViewerPanel({ list: ui.viewers, waiting: ui.waiting, onNotice: (text) => notice(text) });
+  /** The viewer list and, while the party waits for someone to load, whom it waits for. */
+  function showViewers() {
+    const { viewers, selfId, permissions } = party;
+    viewerPanel.show({ viewers, state: playback.state, selfId, permissions });
   }
 
-  /** One step of the page's own checks: the player's readiness and its sync status. */
+  /**
+   * One step of the page's own checks: the player's readiness and its sync status. A player
+   * the party needs playing that cannot play (a first load going nowhere, which raises no
+   * event) counts as stalled, unless it waits for this viewer's click.
+   */
   function check() {
-    buffering.check(Boolean(playback.playerReady && stage.player?.canPlay()));
+    const s = playback.state;
+    const now = clock.serverNow();
+    const mustPlay = Boolean(stage.player && s && now != null && shouldBeMoving(s, now) && !playback.blocked);
+    buffering.check(Boolean(playback.playerReady && stage.player?.canPlay()), mustPlay);
     syncStatus.observe({ ...playback.syncSample(), buffering: buffering.stalled() });
   }
 
@@ -181,7 +192,7 @@ function start() {
     if (permissions) party.canControl = mayControl(permissions, selfId);
     playback.setCanControl(party.canControl);
     controls.show(permissions, selfId, party.canControl);
-    renderViewers(ui.viewers, party.viewers, selfId, permissions);
+    showViewers();
     applyMedia();
   }
 
@@ -217,6 +228,7 @@ function start() {
     clock,
     handlers: {
       onStatus: (status) => {
+        if (status !== 'connected') ui.sync.textContent = ''; // the timeline is not known meanwhile
         if (status === 'connected') setConnection('connected', 'success');
         else if (status === 'reconnecting') setConnection('reconnecting…', 'warning');
         else if (status === 'connecting') setConnection('connecting…', 'secondary');
@@ -235,7 +247,6 @@ function start() {
         playback.setState(msg.state);
         chat.history(msg.chat ?? []);
         applyControl();
-        showWaiting();
         buffering.reconnected();
         syncStatus.connected();
         reportDuration();
@@ -248,15 +259,14 @@ function start() {
         present(state);
         playback.setState(state);
         if (mediaChanged) applyMedia();
-        showWaiting();
+        showViewers();
         reportDuration();
         reportUnplayable();
       },
       onViewers: (viewers) => {
         party.viewers = viewers;
         names.known(viewers.find((v) => sameUser(v.user_id, party.selfId))?.name);
-        renderViewers(ui.viewers, viewers, party.selfId, party.permissions);
-        showWaiting();
+        showViewers();
         unplayable.viewers(viewers);
         reportUnplayable();
       },
@@ -284,12 +294,11 @@ function start() {
         // The owner made a new invite link: their own pages follow the party to it.
         if ((reason === 'invite_rotated' || code === INVITE_ROTATED) && await followInvite()) return;
         setConnection('closed', 'danger');
-        ui.viewers.replaceChildren(); // no longer known
+        viewerPanel.clear(); // no longer known
         notice(message, { lasting: true, tone: 'danger' });
         clearInterval(loop);
         playback.stop();
         show(ui.join, false);
-        show(ui.waiting, false);
         ui.sync.textContent = '';
       },
     },

@@ -66,6 +66,9 @@ pub fn test_settings() -> Settings {
     let mut settings = Settings::from_file(&path).expect("server.toml");
     settings.server.port = 0;
     settings.server.workers = 2;
+    // A test's viewer answers the server's pings only while the test reads from it: most
+    // tests leave theirs unread for seconds, and must not see them turn `away` meanwhile.
+    settings.realtime.away_after_ms = 20_000;
     settings.redis.url = redis().url.clone();
     settings.redis.key_prefix = format!("t{}:", rand_suffix());
     settings.secret_key =

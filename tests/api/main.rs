@@ -3,6 +3,7 @@
 //! prefix, so tests never see each other's data).
 
 mod assets;
+mod away;
 mod bounds;
 mod chat;
 mod commands;
@@ -20,6 +21,7 @@ mod playlists;
 mod raw_socket;
 mod reports;
 mod scripts;
+mod stalls;
 mod videos;
 mod waiting;
 mod websocket;

@@ -55,6 +55,7 @@ async fn a_dead_nodes_viewers_are_swept_and_nobody_waits_for_them() {
         status: ViewerStatus::Buffering,
         in_sync: true,
         left_behind: false,
+        away: false,
         since: 1,
     };
     managers

@@ -43,6 +43,7 @@ async fn fixture() -> Fixture {
             status: ViewerStatus::Watching,
             in_sync: true,
             left_behind: false,
+            away: false,
             since: 1,
         };
         managers.party.join(party, "c1", &entry).await.unwrap();

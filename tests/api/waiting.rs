@@ -4,12 +4,12 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp, Viewer};
 
-fn key(video: &Value) -> String {
+pub(crate) fn key(video: &Value) -> String {
     video["invite_key"].as_str().unwrap().to_owned()
 }
 
 /// The next state matching `pred`.
-async fn state_where(viewer: &mut Viewer, pred: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn state_where(viewer: &mut Viewer, pred: impl Fn(&Value) -> bool) -> Value {
     loop {
         let s = viewer.expect("state").await;
         if pred(&s["state"]) {
@@ -20,7 +20,7 @@ async fn state_where(viewer: &mut Viewer, pred: impl Fn(&Value) -> bool) -> Valu
 
 /// Waits until the viewer list shows `user` with `status`, looking through fresh joins so
 /// the order of list and state messages does not matter.
-async fn status_of(app: &TestApp, key: &str, user: u64, status: &str) {
+pub(crate) async fn status_of(app: &TestApp, key: &str, user: u64, status: &str) {
     for _ in 0..200 {
         let (_, welcome) = app.join(key).await;
         if welcome["viewers"]

@@ -75,3 +75,38 @@ test('a stall found over by a check before it was reported is never reported', (
   time.advance(1000);
   assert.deepEqual(sent, []);
 });
+
+test('a player the party needs playing that cannot play yet is stalled, with no event at all', () => {
+  const { r, time, sent } = reporter();
+  r.check(false, false);
+  time.advance(2000);
+  assert.deepEqual(sent, [], 'a paused party needs nothing loaded');
+  r.check(false, true);
+  time.advance(300);
+  r.check(false, true);
+  time.advance(300);
+  assert.deepEqual(sent, ['buffering'], 'reported once the report delay passed');
+  r.check(true, true);
+  assert.deepEqual(sent, ['buffering', 'ready']);
+});
+
+test('a load that is quick enough is never reported', () => {
+  const { r, time, sent } = reporter();
+  r.check(false, true);
+  time.advance(200);
+  r.check(true, true);
+  time.advance(1000);
+  assert.deepEqual(sent, []);
+});
+
+test('a stall reported while the party waited is said again when the party starts to play', () => {
+  const { r, time, sent } = reporter();
+  r.waiting();
+  time.advance(600);
+  r.check(false, false);
+  r.check(false, false);
+  assert.deepEqual(sent, ['buffering']);
+  r.check(false, true);
+  r.check(false, true);
+  assert.deepEqual(sent, ['buffering', 'buffering'], 'once, as the party starts');
+});

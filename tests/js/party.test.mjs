@@ -2,7 +2,7 @@
 
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { PartyConnection, backoffDelay, socketUrl } from '../../static/js/party.js';
+import { PONG_TIMEOUT_MS, PartyConnection, backoffDelay, socketUrl } from '../../static/js/party.js';
 import { ClockSync } from '../../static/js/clock.js';
 import { FakeSocket, FakeTime } from './fakes.mjs';
 
@@ -106,6 +106,44 @@ test('a command not done within the retry window is not sent again', () => {
   ws.serverOpen();
   ws.serverSend(welcome());
   assert.deepEqual(ws.sentOfType('pause'), []);
+});
+
+/** Answers every ping the page sent on `ws` that has not been answered yet. */
+function answerPings(ws, answered) {
+  for (const { id } of ws.sentOfType('ping')) {
+    if (answered.has(id)) continue;
+    answered.add(id);
+    ws.serverSend({ type: 'pong', id, server_ms: 1_700_000_000_000 });
+  }
+}
+
+test('a connection whose pings go unanswered is found dead within the pong time-out, and reconnects', () => {
+  const { party, time, of } = joined();
+  const ws = FakeSocket.latest();
+  const answered = new Set();
+  for (let i = 0; i < 20; i++) {
+    time.advance(500);
+    answerPings(ws, answered);
+  }
+  assert.equal(party.status, 'connected', 'answered pings keep it connected');
+  // The network drops: nothing closes, nothing answers.
+  time.advance(PONG_TIMEOUT_MS + 1_000);
+  assert.equal(party.status, 'reconnecting');
+  assert.equal(of('status').at(-1)[1], 'reconnecting');
+  assert.equal(ws.closedByClient, true, 'the dead socket is let go');
+  time.advance(1_000);
+  assert.notEqual(FakeSocket.latest(), ws, 'a new socket is opened');
+});
+
+test('a slow answer within the pong time-out keeps the connection', () => {
+  const { party, time } = joined();
+  const ws = FakeSocket.latest();
+  const answered = new Set();
+  for (let i = 0; i < 10; i++) {
+    time.advance(PONG_TIMEOUT_MS - 500);
+    answerPings(ws, answered);
+  }
+  assert.equal(party.status, 'connected');
 });
 
 test('a pong nobody asked for is ignored', () => {

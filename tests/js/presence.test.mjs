@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeViewer, renderViewers, waitingNotice } from '../../static/js/presence.js';
+import { describeViewer, leftBehindNotice, renderViewers, waitingNotice } from '../../static/js/presence.js';
 import { FakeDocument } from './fakes.mjs';
 
 test('one connection shows no count; several show ×N', () => {
@@ -60,6 +60,7 @@ test('each status reads as words, with its own badge', () => {
   assert.deepEqual(read('out_of_sync'), ['out of sync', 'text-bg-warning']);
   assert.deepEqual(read('buffering'), ['loading…', 'text-bg-info']);
   assert.deepEqual(read('left_behind'), ['left behind (still loading)', 'text-bg-danger']);
+  assert.deepEqual(read('away'), ['away (no connection)', 'text-bg-dark']);
   assert.deepEqual(read('dozing'), ['dozing', 'text-bg-secondary'], 'a status from a newer server shows as it is');
   assert.deepEqual(read('constructor'), ['constructor', 'text-bg-secondary']);
 });
@@ -89,4 +90,30 @@ test('the waiting notice names who is loading', () => {
 test('names in the waiting notice stay text', () => {
   const text = waitingNotice([{ user_id: 1, name: '<img src=x onerror=alert(1)>', connections: 1, status: 'buffering' }], 2);
   assert.equal(text, 'Waiting for <img src=x onerror=alert(1)> to load…');
+});
+
+test('a viewer who follows the party shows as playing or paused with it; others keep their status', () => {
+  const d = (status, paused) => describeViewer({ user_id: 1, name: 'Ana', connections: 1, status }, 2, null, paused).status;
+  assert.equal(d('watching', false), 'playing');
+  assert.equal(d('watching', true), 'paused');
+  assert.equal(d('watching', null), 'watching', 'before the party state is known');
+  assert.equal(d('buffering', false), 'loading…');
+  assert.equal(d('away', true), 'away (no connection)');
+});
+
+test('the waiting notice names whoever made the party wait when the list names nobody yet', () => {
+  const watching = [{ user_id: 1, name: 'Ana', connections: 1, status: 'watching' }];
+  assert.equal(waitingNotice(watching, 2, 'Bo'), 'Waiting for Bo to load…');
+  assert.equal(waitingNotice([{ user_id: 3, name: 'Cy', connections: 1, status: 'buffering' }], 2, 'Bo'),
+    'Waiting for Cy to load…', 'the list, once it knows');
+  assert.equal(waitingNotice([], 2, ''), 'Waiting for everyone to be ready…');
+});
+
+test('a viewer left behind is told so on their own page', () => {
+  const list = (status) => [{ user_id: 1, name: 'Ana', connections: 1, status: 'watching' },
+    { user_id: 2, name: 'Bo', connections: 1, status }];
+  assert.match(leftBehindNotice(list('left_behind'), '2'), /goes on without you/);
+  assert.equal(leftBehindNotice(list('left_behind'), 1), null, 'only the viewer left behind');
+  assert.equal(leftBehindNotice(list('buffering'), 2), null);
+  assert.equal(leftBehindNotice(null, 2), null);
 });

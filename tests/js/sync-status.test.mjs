@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SyncStatusReporter, judgeSync } from '../../static/js/sync-status.js';
+import { SyncStatusReporter, judgeSync, syncText } from '../../static/js/sync-status.js';
 
 /** Feeds `errors` (ms, or null) one tick apart; returns what was sent. */
 function run(errors, { tickMs = 200, start = 0, reporter, sample = {} } = {}) {
@@ -105,4 +105,11 @@ test('a change that could not be sent is sent with the next sample', () => {
   up = true;
   r.observe({ atMs: 2000, errorMs: 150, moving: true });
   assert.deepEqual(sent, [false]);
+});
+
+test('the sync badge never claims to be in sync while the connection is down', () => {
+  assert.equal(syncText({ connected: true, hasPlayer: true, errorMs: 12.4, inSync: true }), 'in sync ±12 ms');
+  assert.equal(syncText({ connected: true, hasPlayer: true, errorMs: -300, inSync: false }), 'syncing…');
+  assert.equal(syncText({ connected: false, hasPlayer: true, errorMs: 3, inSync: true }), '');
+  assert.equal(syncText({ connected: true, hasPlayer: false, errorMs: null, inSync: true }), '');
 });

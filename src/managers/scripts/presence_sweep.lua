@@ -3,8 +3,8 @@
 -- KEYS[1] = party:{party}:conns   KEYS[2] = party:{party}:people
 -- KEYS[3] = party:{party}:departed   KEYS[4] = the party's record
 -- ARGV[1] = the dead node's id
--- Returns {connections removed, 1 if a remaining connection holds the party (buffering, not
--- left behind) else 0, then for each person whose last connection it was: user id, when
+-- Returns {connections removed, 1 if a remaining connection holds the party (buffering, neither
+-- left behind nor away) else 0, then for each person whose last connection it was: user id, when
 -- their departure was recorded (ms, 0 if the party is gone), their name}.
 local bad = counts(4, 1) or filled(ARGV[1], 'the node id', 64)
   or holds(KEYS[1], 'the connections', 'hash') or holds(KEYS[2], 'the people', 'hash')
@@ -32,7 +32,8 @@ for i = 1, #raw, 2 do
       gone[#gone + 1] = at
       gone[#gone + 1] = tostring(entry.name or '')
     end
-  elseif ok and type(entry) == 'table' and entry.status == 'buffering' and not entry.left_behind then
+  elseif ok and type(entry) == 'table' and entry.status == 'buffering' and not entry.left_behind
+      and not entry.away then
     holds = 1
   end
 end

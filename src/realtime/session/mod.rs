@@ -13,9 +13,11 @@
 //! - `control`: who may control (the owner's changes).
 //! - `unplayable`: a player that cannot play the playlist's item; passing it when nobody can.
 //! - `arrivals`: joining and leaving, with the chat's "joined"/"left" lines.
+//! - `away`: a connection gone silent (shown away) and back.
 
 mod actions;
 mod arrivals;
+mod away;
 mod chat;
 mod control;
 mod playback;
@@ -59,6 +61,10 @@ pub struct SessionContext {
     pub max_title_chars: usize,
     /// How long the party waits for a buffering viewer (`[sync] wait_limit_secs`).
     pub wait_limit: Duration,
+    /// How long one viewer's stalls may hold the party in all (`stall_budget`) within any
+    /// `stall_window` (`[sync] stall_budget_secs`, `stall_window_secs`).
+    pub stall_window: Duration,
+    pub stall_budget: Duration,
     /// Gathers viewer-list changes of this node.
     pub roster: Arc<super::roster::Roster>,
     /// The node's metrics: command latency, slow viewers resynced.
@@ -178,7 +184,7 @@ async fn await_hello(ctx: &SessionContext, socket: &Socket) -> Result<(), Exit> 
                 _ => {}
             },
             Next::Binary if socket.allow_message() => send(socket, &refuse)?,
-            Next::Binary => {}
+            Next::Binary | Next::Heard | Next::Signal(Signal::Quiet) => {}
             other => return Err(ended(other)),
         }
     }
@@ -221,8 +227,13 @@ struct Connection {
     conn_id: String,
     entry: PresenceEntry,
     commands: TokenBucket,
-    /// While buffering: when the party stops waiting for this viewer.
+    /// While the party holds for this viewer: when it stops waiting for them.
     stall_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// How long this viewer's stalls held the party lately.
+    stalls: crate::sync::StallBudget,
+    /// Left behind for holding the party too often, and told so; cleared when the party
+    /// holds for this viewer again.
+    excused: bool,
 }
 
 /// What woke the session.
@@ -243,8 +254,10 @@ impl Connection {
             status: ViewerStatus::Watching,
             in_sync: true,
             left_behind: false,
+            away: false,
             since: ctx.managers.clock.now_ms() as u64,
         };
+        let stalls = crate::sync::StallBudget::new(ctx.stall_window, ctx.stall_budget);
         Self {
             commands: TokenBucket::new(rt.commands_per_second, rt.command_burst),
             party: subject.party(),
@@ -254,6 +267,8 @@ impl Connection {
             conn_id: URL_SAFE_NO_PAD.encode(id),
             entry,
             stall_deadline: None,
+            stalls,
+            excused: false,
         }
     }
 
@@ -296,12 +311,20 @@ impl Connection {
                     &ServerMessage::error(ErrorCode::BinaryNotSupported, "send JSON text frames"),
                 ),
                 Wake::Next(Next::Binary) => Ok(()),
+                // Whatever woke the session, the quiet flag is looked at below.
+                Wake::Next(Next::Heard | Next::Signal(Signal::Quiet)) => Ok(()),
                 Wake::Next(Next::Signal(Signal::Resync)) => Box::pin(self.resync(socket)).await,
                 Wake::Next(Next::Signal(Signal::StoreDown)) => {
                     send(socket, &ServerMessage::Store { available: false })
                 }
                 Wake::Next(Next::Signal(Signal::StoreUp)) => Box::pin(self.rejoin(socket)).await,
                 Wake::Next(other) => Err(ended(other)),
+            };
+            let step = match step {
+                Ok(()) if socket.quiet() != self.entry.away => {
+                    Box::pin(self.set_away(socket.quiet())).await
+                }
+                other => other,
             };
             match step {
                 Ok(()) => {}

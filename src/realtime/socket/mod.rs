@@ -13,7 +13,8 @@
 //! past the bound are dropped and the session resyncs from the stored state; anything else
 //! past the bound (the replies to a client that sends and never reads) ends the connection
 //! with 1008. A connection that takes nothing for `client_timeout_secs` is dropped by the
-//! heartbeat.
+//! heartbeat; one that says nothing for `away_after_ms` is marked quiet (shown `away`) until
+//! it speaks again.
 //!
 //! - `outbox`: the queue and the paced handover to actix-ws.
 //! - `next`: what the session reads next — messages, the hub's signals, violations.
@@ -65,6 +66,11 @@ pub struct Socket {
     waker: RefCell<Option<Waker>>,
     /// When the client last completed a frame.
     last_heard: Cell<Instant>,
+    /// The client has been silent for `[realtime] away_after_ms` (set by the hub's sweep,
+    /// cleared by the next frame).
+    quiet: Cell<bool>,
+    /// The hub pinged the client since it was last heard, to learn whether it is still there.
+    probed: Cell<bool>,
     /// When the hub pings this connection next.
     pub(crate) next_ping: Cell<Instant>,
     /// When the queue last shrank (or became non-empty).
@@ -118,6 +124,8 @@ impl Socket {
             signal: Cell::new(None),
             waker: RefCell::new(None),
             last_heard: Cell::new(now),
+            quiet: Cell::new(false),
+            probed: Cell::new(false),
             next_ping: Cell::new(now),
             last_progress: Cell::new(now),
             broken: Cell::new(false),
@@ -184,6 +192,26 @@ impl Socket {
         }
     }
 
+    /// The hub's probe of a client quiet for a while: the ping a live browser answers by
+    /// itself, whatever its page's timers do. Once per silence.
+    pub fn probe(&self) {
+        if !self.probed.replace(true) {
+            self.ping();
+        }
+    }
+
+    /// Marks the connection quiet and wakes the session to say so; once per silence.
+    pub fn mark_quiet(&self) {
+        if !self.quiet.replace(true) {
+            self.raise(Signal::Quiet);
+        }
+    }
+
+    /// Whether the client has been silent past `away_after_ms` and not heard from since.
+    pub fn quiet(&self) -> bool {
+        self.quiet.get()
+    }
+
     /// Interrupts the session (a stronger signal replaces a weaker unseen one).
     pub fn raise(&self, signal: Signal) {
         if self.signal.get().is_none_or(|s| signal.rank() >= s.rank()) {
@@ -234,6 +262,8 @@ impl Socket {
                 Some(Ok(message)) => message,
             };
             self.last_heard.set(Instant::now());
+            self.probed.set(false);
+            let back = self.quiet.replace(false);
             match message {
                 AggregatedMessage::Text(text) => return Poll::Ready(Next::Text(text)),
                 AggregatedMessage::Binary(_) => return Poll::Ready(Next::Binary),
@@ -251,7 +281,11 @@ impl Socket {
                     if let Some(signal) = self.signal.take() {
                         return Poll::Ready(Next::Signal(signal));
                     }
+                    if back {
+                        return Poll::Ready(Next::Heard);
+                    }
                 }
+                AggregatedMessage::Pong(_) if back => return Poll::Ready(Next::Heard),
                 AggregatedMessage::Pong(_) => {}
             }
         }

@@ -9,6 +9,8 @@ use crate::realtime::protocol::CloseReason;
 /// Why the hub interrupts a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
+    /// The client has completed no frame for `[realtime] away_after_ms`: show it away.
+    Quiet,
     /// Party events were dropped: reread the state.
     Resync,
     /// The store stopped answering.
@@ -29,13 +31,15 @@ impl Signal {
     /// A stronger signal replaces a weaker one not yet seen.
     pub(super) fn rank(self) -> u8 {
         match self {
-            Self::Resync => 0,
+            // Replaces nothing: whatever wakes the session, it looks at the quiet flag.
+            Self::Quiet => 0,
+            Self::Resync => 1,
             // Of equal rank: the later news replaces the earlier (`StoreUp` resyncs too).
-            Self::StoreDown | Self::StoreUp => 1,
-            Self::Stalled => 2,
-            Self::Silent => 3,
-            Self::Backlog => 4,
-            Self::Close(_) => 5,
+            Self::StoreDown | Self::StoreUp => 2,
+            Self::Stalled => 3,
+            Self::Silent => 4,
+            Self::Backlog => 5,
+            Self::Close(_) => 6,
         }
     }
 }
@@ -45,6 +49,8 @@ impl Signal {
 pub enum Next {
     Text(ByteString),
     Binary,
+    /// A control frame (a pong) from a client that had been quiet: it is back.
+    Heard,
     Signal(Signal),
     /// The client sent a close frame.
     Closed,
