@@ -13,7 +13,6 @@
 //! It writes the figures as JSON to `target/bench/nodes.json`. It measures; it fails only
 //! when something does not work at all.
 
-#[allow(dead_code)]
 #[path = "../support/redis.rs"]
 mod redis_server;
 
@@ -248,7 +247,7 @@ async fn rolling_restart(store: &Store) -> Value {
     let proxy = deployment.proxy_url();
     let video = video(&proxy).await;
     let invite = video["invite_key"].as_str().unwrap();
-    let viewers = party::watchers(&[proxy.clone()], invite, 6).await;
+    let viewers = party::watchers(std::slice::from_ref(&proxy), invite, 6).await;
     let start = viewers[0].seen().seq;
     let send = viewers[0].command_sender();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
