@@ -80,6 +80,11 @@ export class ClockSync {
     return offset == null ? null : perfNow + offset;
   }
 
+  /** True once the quick samples after connecting (or after restartFast) are all in. */
+  settled() {
+    return this.sampleCount >= this.tuning.fastSamples;
+  }
+
   /** How long to wait before the next ping: quick at first, then relaxed. */
   nextPingDelay() {
     const { fastSamples, fastDelayMs, slowDelayMs } = this.tuning;
