@@ -7,6 +7,7 @@
 
 import { awaitingStart, expectedPosition, shouldBeMoving } from './timeline.js';
 import { DRIFT_DEFAULTS, SeekLatency, driftAction } from './drift.js';
+import { CUE_DEFAULTS, Cue, cueLeadMs } from './cue.js';
 
 export const TICK_MS = 200;
 // After a viewer's own command their player is left as they set it until the server answers
@@ -30,6 +31,14 @@ const END_SLACK_MS = 250;
 const RATE_MIN = 0.25;
 const RATE_MAX = 2.0;
 
+/** What cued players have taken to be ready: a fresh one (cold), and one cued again (warm). */
+function cueEstimates() {
+  return {
+    cold: new SeekLatency({ initialMs: CUE_DEFAULTS.coldReadyMs }),
+    warm: new SeekLatency({ initialMs: CUE_DEFAULTS.warmReadyMs }),
+  };
+}
+
 export class Playback {
   constructor({ player, clock, send, timers = globalThis,
     onBlocked = () => {}, onSync = () => {}, onNotice = () => {} }) {
@@ -45,6 +54,8 @@ export class Playback {
     this.startTimer = null;
     this.seekPoll = null;
     this.startedEarly = null; // the state whose scheduled start was begun ahead of its anchor
+    this.cueReady = cueEstimates();
+    this.cue = null; // a paused player far from a party that plays is cued (cue.js)
     // {at, aimedMs, rate, latency} of a seek or start while playing, until its landing is read
     // into `latency` (the seek or the start estimate).
     this.seekCheck = null;
@@ -70,8 +81,10 @@ export class Playback {
     if (player !== this.player) { // another player, other costs
       this.seekLatency = new SeekLatency({ initialMs: SEEK_LATENCY_PRIOR_MS });
       this.startLatency = new SeekLatency({ initialMs: START_LATENCY_PRIOR_MS });
+      this.cueReady = cueEstimates();
     }
     this.player = player;
+    this.cue = null;
     this.playerReady = false;
     this.starting = false;
     this.holdUntil = 0;
@@ -87,12 +100,22 @@ export class Playback {
     this.state = state;
     this.holdUntil = 0;
     this.seekCheck = null; // a landing measured against another state would mean nothing
+    this.cue = null;
     this.tick();
+  }
+
+  /**
+   * The timeline the player follows: the party's state, or while a cue stands, the same line
+   * scheduled to start on the cue's instant (the player waits at the cue's position until then).
+   */
+  timeline() {
+    return this.cue?.state ?? this.state;
   }
 
   /** The party is over for this page: let go of the player and stop following. */
   stop() {
     this.state = null;
+    this.cue = null;
     this.timers.clearTimeout(this.startTimer);
     this.timers.clearTimeout(this.seekPoll);
     this.player?.pause();
@@ -114,7 +137,7 @@ export class Playback {
   errorMs() {
     const now = this.clock.serverNow();
     if (!this.state || !this.playerReady || now == null) return null;
-    return this.player.positionMs() - expectedPosition(this.state, now);
+    return this.player.positionMs() - expectedPosition(this.timeline(), now);
   }
 
   /**
@@ -124,7 +147,7 @@ export class Playback {
    */
   syncSample() {
     const atMs = this.clock.now();
-    const s = this.state;
+    const s = this.timeline();
     const p = this.player;
     const now = this.clock.serverNow();
     if (!s || !p || !this.playerReady || now == null) return { atMs, errorMs: null };
@@ -147,7 +170,7 @@ export class Playback {
 
   /** One step of the sync loop; also run at once on every change. */
   tick() {
-    const s = this.state;
+    const s = this.timeline();
     const p = this.player;
     const now = this.clock.serverNow();
     if (!s || !this.playerReady || now == null) return this.report(null);
@@ -165,7 +188,18 @@ export class Playback {
     const lead = this.startLatency.estimate();
     // Once begun, it is not paused again should the clock estimate move the anchor back out of reach.
     const startsNow = awaitingStart(s, now) && !atEnd && (s.anchor_ms - now <= lead || this.startedEarly === s);
+    if (this.cue) {
+      this.observeCue();
+      const verdict = this.cue.verdict({ now, startsNow, paused: p.paused() });
+      if (verdict === 'done') this.cue = null;
+      // Missed while the browser refuses to play: cued again once the viewer's click allows it.
+      if (verdict === 'again') return this.blocked ? this.report(null) : this.cueStart(now, { warm: true });
+      if (verdict === 'hold') return this.holdForCue();
+    }
     if ((!shouldBeMoving(s, now) && !startsNow) || atEnd) return this.holdStill(now, expected, pos, atEnd, policy);
+    if (p.paused() && !startsNow && Math.abs(pos - expected) > policy.seekThresholdMs && !this.blocked && !this.starting) {
+      return this.cueStart(now);
+    }
     if (p.paused()) return this.start(expected, pos, policy, startsNow ? s.anchor_ms - now : null);
     if (this.seekCheck && !this.seekLanded(pos - expected)) return this.report(pos - expected, policy);
     if (startsNow) return this.report(pos - expected, policy); // started early: runs into the anchor
@@ -189,10 +223,37 @@ export class Playback {
     return this.report(pos - expected, policy);
   }
 
-  holdStill(now, expected, pos, atEnd, policy) {
-    const s = this.state;
+  /**
+   * Cues the paused player (cue.js): from now on it follows the party's line scheduled to
+   * start a moment from `now` (server time), and is moved there, paused, by this tick.
+   */
+  cueStart(now, { warm = false } = {}) {
+    const kind = warm ? 'warm' : 'cold';
+    const leadMs = cueLeadMs({ readyMs: this.cueReady[kind].estimate(), startMs: this.startLatency.estimate() });
+    this.cue = new Cue(this.state, { now, leadMs, localNow: this.clock.now(), warm });
+    this.player.fetchAhead?.(); // it plays from there in a moment
+    return this.tick();
+  }
+
+  /** Learns, on every tick under a cue, how long the player took to be ready at its position. */
+  observeCue() {
     const p = this.player;
-    if (this.blocked) this.setBlocked(false); // nothing to join while the party is paused
+    const took = this.cue.observe(!p.seeking() && (p.canPlay?.() ?? true), this.clock.now());
+    if (took != null) this.cueReady[this.cue.warm ? 'warm' : 'cold'].observe(took);
+  }
+
+  /** The cue's instant has come with the player not ready there: keep still, look again soon. */
+  holdForCue() {
+    this.timers.clearTimeout(this.seekPoll);
+    this.seekPoll = this.timers.setTimeout(() => this.tick(), SEEK_POLL_MS);
+    return this.report(null);
+  }
+
+  holdStill(now, expected, pos, atEnd, policy) {
+    const s = this.timeline();
+    const p = this.player;
+    // Nothing to join while the party is paused (a cued start is the party's playing, though).
+    if (this.blocked && s !== this.cue?.state) this.setBlocked(false);
     if (!p.paused()) p.pause();
     p.setRate(p.snapRate(s.rate));
     const act = driftAction({ errorMs: pos - expected, expectedMs: expected, rate: s.rate, paused: true }, policy);
@@ -200,6 +261,7 @@ export class Playback {
       p.seek(act.target);
       this.pollSeek();
     }
+    if (this.cue?.state === s) this.cue.moved = true;
     if (awaitingStart(s, now)) {
       // Start on the scheduled instant (less what play() takes) rather than on the next tick,
       // up to TICK_MS late.
@@ -215,7 +277,7 @@ export class Playback {
    * (null when the anchor has passed).
    */
   start(expected, pos, policy, earlyMs = null) {
-    const s = this.state;
+    const s = this.timeline();
     const p = this.player;
     if (this.blocked || this.starting) return this.report(pos - expected, policy);
     p.setRate(p.snapRate(s.rate));
@@ -235,7 +297,9 @@ export class Playback {
       this.starting = false;
     }, (err) => {
       this.starting = false;
-      if (err?.name === 'NotAllowedError') this.setBlocked(true);
+      if (err?.name !== 'NotAllowedError') return;
+      this.seekCheck = null; // a start that never happened measures nothing
+      this.setBlocked(true);
     });
     return this.report(pos - expected, policy);
   }
