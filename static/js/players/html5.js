@@ -132,6 +132,12 @@ export class Html5Player {
     this.video.playbackRate = rate;
   }
 
+  /**
+   * The page is about to play from where it moves the player next: fetch ahead from there,
+   * as the element does once it plays (stage.js holds it to the metadata until then).
+   */
+  fetchAhead() { this.video.preload = 'auto'; }
+
   /** Any rate is possible, so the default drift policy applies. */
   driftPolicy() { return {}; }
   snapRate(rate) { return rate; }
