@@ -17,6 +17,13 @@ export const CUE_DEFAULTS = Object.freeze({
   warmReadyMs: 60,
   spareMs: 100, // left to spare on top
   maxLeadMs: 8000, // however slow the player was, a cue is put at most this far ahead
+  // A joining player (from its first cue until it has stayed in its dead band this long)
+  // found further off than a frame once its start has settled — it landed off, or stalled on
+  // a busy machine — is cued again rather than nudged in over a second: a newcomer's picture
+  // may jump. At most this many cues per join.
+  settledMs: 1000,
+  joinBandMs: 33,
+  joinCuesMax: 3,
 });
 
 export class Cue {
@@ -33,6 +40,7 @@ export class Cue {
     this.warm = warm;
     this.moved = false; // the player was sent to the cue's position
     this.readyAfterMs = null; // how long after the cue it was ready to play there
+    this.missed = false; // its instant came before the player was ready
   }
 
   get ready() {
@@ -49,6 +57,11 @@ export class Cue {
     return this.readyAfterMs;
   }
 
+  /** The player is still moving to the cue's position at server time `now`: late if it is due. */
+  seekingAt(now, startMs) {
+    if (now >= this.state.anchor_ms - startMs) this.missed = true;
+  }
+
   /**
    * What the cue says at server time `now`, `startsNow` telling whether its start would begin
    * now (it is begun early by what play() takes) and `paused` whether the player is paused:
@@ -61,8 +74,43 @@ export class Cue {
     const due = startsNow || now >= this.state.anchor_ms;
     if (!paused) return now >= this.state.anchor_ms ? 'done' : 'follow';
     if (!due) return 'follow';
-    if (!this.ready) return 'hold';
-    return startsNow ? 'follow' : 'again';
+    if (!this.ready) {
+      this.missed = true;
+      return 'hold';
+    }
+    return this.missed ? 'again' : 'follow';
+  }
+}
+
+/** A player joining the party: from its first cue until it has settled in its dead band. */
+export class Join {
+  constructor() {
+    this.cues = 0;
+    this.inBandSince = null;
+  }
+
+  /** One more cue. */
+  cued() {
+    this.cues += 1;
+    this.inBandSince = null;
+  }
+
+  /** Whether it may be cued again (it has not used up its cues). */
+  mayCueAgain(tuning = CUE_DEFAULTS) {
+    return this.cues < tuning.joinCuesMax;
+  }
+
+  /**
+   * The player plays `offMs` from the party at local time `localNow`, its dead band
+   * `deadBandMs`: `again` (cue it again), `settled` (the join is over) or `on`.
+   */
+  playing(offMs, deadBandMs, localNow, tuning = CUE_DEFAULTS) {
+    if (offMs > deadBandMs) {
+      this.inBandSince = null;
+      return offMs > tuning.joinBandMs && this.mayCueAgain(tuning) ? 'again' : 'on';
+    }
+    this.inBandSince ??= localNow;
+    return localNow - this.inBandSince >= tuning.settledMs ? 'settled' : 'on';
   }
 }
 

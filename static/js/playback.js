@@ -7,7 +7,7 @@
 
 import { awaitingStart, expectedPosition, shouldBeMoving } from './timeline.js';
 import { DRIFT_DEFAULTS, SeekLatency, driftAction } from './drift.js';
-import { CUE_DEFAULTS, Cue, cueLeadMs } from './cue.js';
+import { CUE_DEFAULTS, Cue, Join, cueLeadMs } from './cue.js';
 
 export const TICK_MS = 200;
 // After a viewer's own command their player is left as they set it until the server answers
@@ -22,6 +22,9 @@ const SEEK_SETTLE_MS = 300;
 // What a player costs before the first measurement: from play() to moving, and from a seek
 // to moving again. Chromium here: 60–100 ms and 50–200 ms.
 const START_LATENCY_PRIOR_MS = 80;
+// The first measured start replaces the prior (this machine's players say more than a guess);
+// one that seems to have taken longer than this met a stall, not play()'s cost.
+const START_LATENCY_MAX_MS = 400;
 const SEEK_LATENCY_PRIOR_MS = 80;
 // While a seek is under way the player is looked at this often, so a scheduled start that
 // waits for it is not a whole tick late.
@@ -50,12 +53,13 @@ export class Playback {
     this.starting = false; // a play() is under way
     this.holdUntil = 0;
     this.seekLatency = new SeekLatency({ initialMs: SEEK_LATENCY_PRIOR_MS });
-    this.startLatency = new SeekLatency({ initialMs: START_LATENCY_PRIOR_MS });
+    this.startLatency = new SeekLatency({ initialMs: START_LATENCY_PRIOR_MS, maxMs: START_LATENCY_MAX_MS, firstReplacesPrior: true });
     this.startTimer = null;
     this.seekPoll = null;
     this.startedEarly = null; // the state whose scheduled start was begun ahead of its anchor
     this.cueReady = cueEstimates();
     this.cue = null; // a paused player far from a party that plays is cued (cue.js)
+    this.joining = null; // a Join, from a player's first cue until it has settled (cue.js)
     // {at, aimedMs, rate, latency} of a seek or start while playing, until its landing is read
     // into `latency` (the seek or the start estimate).
     this.seekCheck = null;
@@ -80,11 +84,12 @@ export class Playback {
   setPlayer(player) {
     if (player !== this.player) { // another player, other costs
       this.seekLatency = new SeekLatency({ initialMs: SEEK_LATENCY_PRIOR_MS });
-      this.startLatency = new SeekLatency({ initialMs: START_LATENCY_PRIOR_MS });
+      this.startLatency = new SeekLatency({ initialMs: START_LATENCY_PRIOR_MS, maxMs: START_LATENCY_MAX_MS, firstReplacesPrior: true });
       this.cueReady = cueEstimates();
     }
     this.player = player;
     this.cue = null;
+    this.joining = null;
     this.playerReady = false;
     this.starting = false;
     this.holdUntil = 0;
@@ -101,6 +106,7 @@ export class Playback {
     this.holdUntil = 0;
     this.seekCheck = null; // a landing measured against another state would mean nothing
     this.cue = null;
+    this.joining = null;
     this.tick();
   }
 
@@ -177,6 +183,7 @@ export class Playback {
     if (this.clock.now() < this.holdUntil) return undefined;
     // A seek under way: the position means nothing yet, so the page says "syncing…".
     if (p.seeking()) {
+      this.cue?.seekingAt(now, this.startLatency.estimate());
       this.pollSeek();
       return this.report(null);
     }
@@ -197,11 +204,22 @@ export class Playback {
       if (verdict === 'hold') return this.holdForCue();
     }
     if ((!shouldBeMoving(s, now) && !startsNow) || atEnd) return this.holdStill(now, expected, pos, atEnd, policy);
-    if (p.paused() && !startsNow && Math.abs(pos - expected) > policy.seekThresholdMs && !this.blocked && !this.starting) {
-      return this.cueStart(now);
+    // Far off (or, while joining, off at all), a paused player is cued rather than started with a seek.
+    const off = Math.abs(pos - expected);
+    const joinCue = Boolean(this.joining?.mayCueAgain()) && off > policy.deadBandMs;
+    if (p.paused() && !startsNow && (off > policy.seekThresholdMs || joinCue) && !this.blocked && !this.starting) {
+      return this.cueStart(now, { warm: Boolean(this.joining) });
     }
     if (p.paused()) return this.start(expected, pos, policy, startsNow ? s.anchor_ms - now : null);
     if (this.seekCheck && !this.seekLanded(pos - expected)) return this.report(pos - expected, policy);
+    if (this.joining && !startsNow) {
+      const verdict = this.joining.playing(Math.abs(pos - expected), policy.deadBandMs, this.clock.now());
+      if (verdict === 'settled') this.joining = null;
+      if (verdict === 'again') {
+        p.pause();
+        return this.cueStart(now, { warm: true });
+      }
+    }
     if (startsNow) return this.report(pos - expected, policy); // started early: runs into the anchor
 
     const act = driftAction({
@@ -228,9 +246,13 @@ export class Playback {
    * start a moment from `now` (server time), and is moved there, paused, by this tick.
    */
   cueStart(now, { warm = false } = {}) {
-    const kind = warm ? 'warm' : 'cold';
-    const leadMs = cueLeadMs({ readyMs: this.cueReady[kind].estimate(), startMs: this.startLatency.estimate() });
-    this.cue = new Cue(this.state, { now, leadMs, localNow: this.clock.now(), warm });
+    const lead = (kind) => cueLeadMs({ readyMs: this.cueReady[kind].estimate(), startMs: this.startLatency.estimate() });
+    // A cue into media the player holds already (it was served starting near there) is warm.
+    const hot = warm || Boolean(this.player.holds?.(expectedPosition(this.state, now + lead('warm'))));
+    const leadMs = lead(hot ? 'warm' : 'cold');
+    this.cue = new Cue(this.state, { now, leadMs, localNow: this.clock.now(), warm: hot });
+    this.joining ??= new Join();
+    this.joining.cued();
     this.player.fetchAhead?.(); // it plays from there in a moment
     return this.tick();
   }
@@ -291,6 +313,8 @@ export class Playback {
       p.seek(expected + aheadMs);
       this.pollSeek();
       this.seekCheck = { at: this.clock.now(), aimedMs: aheadMs + early * s.rate, rate: s.rate, latency: this.seekLatency };
+    } else if (this.joining) {
+      this.seekCheck = { at: this.clock.now(), aimedMs: 0, rate: s.rate, latency: null }; // let it settle first
     }
     this.starting = true;
     p.play().then(() => {
@@ -331,7 +355,7 @@ export class Playback {
     const { at, aimedMs, rate, latency } = this.seekCheck;
     if (this.clock.now() - at < SEEK_SETTLE_MS) return false;
     this.seekCheck = null;
-    latency.observe(Math.max(0, (aimedMs - errorMs) / rate));
+    latency?.observe(Math.max(0, (aimedMs - errorMs) / rate));
     return true;
   }
 

@@ -38,6 +38,7 @@ class FakePlayer {
   ended() { return false; }
   seeking() { return this.time.now() < this.seekUntil; }
   canPlay() { return this.time.now() >= this.seekUntil + this.dataMs; }
+  holds(ms) { return Boolean(this.held) && ms >= this.held[0] && ms <= this.held[1]; }
   rate() { return this.r; }
   play() {
     this.update();
@@ -165,6 +166,16 @@ test('a viewer joining a party in progress is cued: moved, paused, to where the 
   assert.equal(player.calls.filter((c) => c[0] === 'seek').length, 1, 'one seek');
 });
 
+test('a cue into media the player holds already (served starting near there) is a short hop', () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 30, startMs: 80 });
+  player.held = [60_000, 90_000];
+  playback.setState(state({ paused: false, position_ms: 1000, anchor_ms: serverNow() - 60_000 }));
+  assert.deepEqual(player.calls, [['seek', 61_240]], 'ready 60 ms after the seek, 100 to spare, 80 for play()');
+  time.advance(1000);
+  assert.equal(player.paused(), false);
+  assert.ok(Math.abs(playback.errorMs()) <= 2, `error ${playback.errorMs()}`);
+});
+
 test('a cued player not ready on its instant is held there until it is, then cued again a short hop ahead', () => {
   const { player, playback, time, serverNow, state } = setup({ seekMs: 100, dataMs: 600, startMs: 80 });
   playback.setState(state({ paused: false, position_ms: 1000, anchor_ms: serverNow() - 60_000 }));
@@ -200,6 +211,41 @@ test('a cued player learns how long it takes to be ready, and cues further ahead
   assert.ok(lead > firstLead + 50, `cued ${lead} ms ahead, the first time ${firstLead}`);
   time.advance(2000);
   assert.ok(Math.abs(playback.errorMs()) <= 2, `error ${playback.errorMs()}`);
+});
+
+test('a cued start that lands more than a frame off is cued again, play()\'s cost now known', async () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 50, startMs: 150 }); // the prior says 80
+  playback.setState(state({ paused: false, position_ms: 1000, anchor_ms: serverNow() - 60_000 }));
+  time.advance(800); // started 80 ms ahead of its instant, moving 70 ms late; judged 300 ms later
+  await flush(); // its play() has resolved
+  assert.ok(player.calls.includes('pause'), 'stopped to be cued again');
+  assert.ok(Math.abs(playback.startLatency.estimate() - 150) < 2, `start latency ${playback.startLatency.estimate()}`);
+  time.advance(1000);
+  assert.equal(player.paused(), false);
+  assert.ok(Math.abs(playback.errorMs()) <= 2, `error ${playback.errorMs()}`);
+  assert.equal(player.calls.filter((c) => c === 'play').length, 2);
+});
+
+test('a joiner that falls a few frames behind before it has settled is cued again; once settled, it is nudged', async () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 30, startMs: 80 });
+  playback.setState(state({ paused: false, position_ms: 1000, anchor_ms: serverNow() - 60_000 }));
+  time.advance(750); // cued, started on its instant (430 ms) and landed (judged 300 ms later)
+  await flush();
+  player.pos -= 60; // the busy machine stalls it
+  time.advance(400);
+  await flush();
+  assert.equal(player.calls.filter((c) => c === 'pause').length, 1, 'stopped and cued again');
+  for (let i = 0; i < 8; i++) {
+    time.advance(500);
+    await flush();
+  }
+  assert.ok(Math.abs(playback.errorMs()) <= 10, `error ${playback.errorMs()}`);
+  assert.equal(playback.joining, null, 'settled: a second in the dead band');
+  const pauses = player.calls.filter((c) => c === 'pause').length;
+  player.pos -= 60;
+  time.advance(400);
+  assert.equal(player.calls.filter((c) => c === 'pause').length, pauses, 'not stopped again');
+  assert.ok(player.rate() > 1, `nudged (rate ${player.rate()})`);
 });
 
 test('a player whose media clock runs 1 % fast stays within the dead band by nudging alone', () => {
@@ -398,7 +444,7 @@ test('once the party is over the player is paused and no longer follows the old 
   assert.equal(playback.errorMs(), null);
 });
 
-test('a new player (the next item) is left alone until it is ready, then joins the party in sync', () => {
+test('a new player (the next item) is left alone until it is ready, then joins the party in sync', async () => {
   const { player, playback, time, serverNow, state } = setup();
   playback.setState(state({ paused: false, anchor_ms: serverNow() - 10_000 }));
   time.advance(1000);
@@ -410,7 +456,9 @@ test('a new player (the next item) is left alone until it is ready, then joins t
   assert.equal(playback.errorMs(), null);
   const oldCalls = player.calls.length;
   playback.setPlayerReady(next);
-  time.advance(1500); // cued (the party is 850 ms ahead), started, nudged
+  time.advance(800); // cued (the party is 850 ms ahead) and started: landed 80 ms ahead (play() costs nothing here)
+  await flush(); // its play() has resolved
+  time.advance(700); // cued again, play()'s cost now known
   assert.equal(next.paused(), false);
   assert.ok(Math.abs(playback.errorMs()) <= 30, `error ${playback.errorMs()}`);
   assert.equal(player.calls.length, oldCalls, 'the replaced player is no longer driven');
