@@ -34,10 +34,7 @@ pub async fn watch_page(
             ctx.insert("video", &video.info());
             // The page's own fragment would be lost: such a file loads from its start.
             if video.kind == MediaKind::File && !video.source.contains('#') {
-                ctx.insert(
-                    "media_start_s",
-                    &media_start_s(&state, video.party()).await?,
-                );
+                ctx.insert("media_start_s", &media_start_s(&state, video.party()).await);
             }
             ctx.insert("owner_url", &format!("/videos/{}", video.id));
             ctx.insert("owner_api", &format!("/api/v1/videos/{}", video.id));
@@ -56,11 +53,17 @@ pub async fn watch_page(
     render(&state, "watch.html", &ctx, StatusCode::OK)
 }
 
-/// Where the party's media is now, in whole tenths of a second (0 when the party is gone):
-/// the start of the page's media fragment. The page moves its player to the exact place
-/// once it has the state and the clock; this only decides what it fetches first.
-async fn media_start_s(state: &AppState, party: PartyId) -> Result<f64, PageError> {
+/// Where the party's media is now, in whole tenths of a second: the start of the page's media
+/// fragment. The page moves its player to the exact place once it has the state and the
+/// clock; this only decides what it fetches first, so a state that cannot be read (the party
+/// gone, the store failing) starts it at 0 rather than failing the page.
+async fn media_start_s(state: &AppState, party: PartyId) -> f64 {
     let now_ms = state.managers.clock.now_ms();
-    let playback = state.managers.party.state(party).await?;
-    Ok(playback.map_or(0.0, |p| (p.expected_at(now_ms) / 100.0).floor() / 10.0))
+    match state.managers.party.state(party).await {
+        Ok(playback) => playback.map_or(0.0, |p| (p.expected_at(now_ms) / 100.0).floor() / 10.0),
+        Err(e) => {
+            tracing::warn!(error = ?e, %party, "the watch page could not read the party's state");
+            0.0
+        }
+    }
 }
