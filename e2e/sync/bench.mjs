@@ -2,7 +2,7 @@
 // against the server's timeline on the machine clock. See docs/sync.md.
 //
 //   node e2e/sync/bench.mjs [--scenario steady,proxied,commands,late-join] [--viewers 6]
-//     [--seconds 60] [--commands 24] [--joins 5] [--latency-ms 80] [--jitter-ms 30]
+//     [--seconds 60] [--commands 24] [--joins 20] [--latency-ms 80] [--jitter-ms 30]
 //     [--distribution uniform|normal] [--seed 1] [--out target/bench]
 //
 // Uses target/release/wewatch and target/release/wewatch-delay-proxy unless WEWATCH_BIN and
@@ -23,7 +23,7 @@ const USAGE = `usage: node e2e/sync/bench.mjs [flags]
   --warmup N           seconds of play before steady play is measured (default 10)
   --commands N         commands in the commands scenario (default 24)
   --gap-ms N           time between commands (default 3500)
-  --joins N            late joiners (default 5)
+  --joins N            late joiners (default 20)
   --latency-ms N       proxied: delay each way (default 80)
   --jitter-ms N        proxied: ± jitter (default 30)
   --distribution D     proxied: uniform or normal (default uniform)
@@ -32,7 +32,7 @@ const USAGE = `usage: node e2e/sync/bench.mjs [flags]
   --client-dir DIR     serve the pages' browser modules from DIR instead of static/js where
                        DIR has the file (to measure a client change side by side)`;
 
-/** The targets of issue 3. */
+/** The targets of issue 3; the late joiners' (p95) of "The party as viewers feel it". */
 export const TARGETS = {
   steady: { p95: 16, p99: 33 },
   proxied: { p95: 25, p99: 50 },
@@ -43,7 +43,7 @@ export const TARGETS = {
 function parse(argv) {
   const o = {
     scenarios: ['steady', 'proxied', 'commands', 'late-join'],
-    viewers: 6, seconds: 60, warmup: 10, commands: 24, gapMs: 3500, joins: 5,
+    viewers: 6, seconds: 60, warmup: 10, commands: 24, gapMs: 3500, joins: 20,
     latencyMs: 80, jitterMs: 30, distribution: 'uniform', seed: 1, out: 'target/bench', clientDir: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -96,8 +96,10 @@ function summaryTable(results) {
         'all', r.paused.allOnSameFrame);
       row('commands', 'spread p50 / p95 / p99 (ms, whole run)', `${f(r.spread.p50)} / ${f(r.spread.p95)} / ${f(r.spread.p99)}`, '', null);
     } else if (r.scenario === 'late-join') {
-      row('late-join', `≤ 33 ms of the others, p50 / max (ms, n=${r.joins.length})`, `${f(r.withinFrame.p50, 0)} / ${r.notConverged ? 'never' : f(r.withinFrame.max, 0)}`,
-        `≤ ${TARGETS.lateJoin}`, r.notConverged === 0 && r.withinFrame.max <= TARGETS.lateJoin);
+      const p95 = r.withinFrameP95IncludingMisses;
+      row('late-join', `≤ 33 ms of the others, p50 / p95 / max (ms, n=${r.joins.length})`,
+        `${f(r.withinFrame.p50, 0)} / ${p95 === Infinity ? 'never' : f(p95, 0)} / ${r.notConverged ? 'never' : f(r.withinFrame.max, 0)}`,
+        `p95 ≤ ${TARGETS.lateJoin}`, p95 <= TARGETS.lateJoin);
     }
   }
   const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
@@ -141,7 +143,7 @@ async function main() {
       console.log(`  → ${path.relative(REPO_ROOT, files.json)}, ${path.relative(REPO_ROOT, files.png)}\n`);
     }
     const table = summaryTable(results);
-    console.log(`== summary (targets of issue 3)\n${table}`);
+    console.log(`== summary (against the targets)\n${table}`);
     await writeFile(path.join(out, 'sync-summary.txt'), `${table}\n`);
     log('done');
   } finally {

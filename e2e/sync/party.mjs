@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { addSampleVideo, VIDEO } from '../pages.mjs';
 import { sleep, waitFor } from '../harness.mjs';
-import { addProbe, drainSamples, nativeAction } from './probe.mjs';
+import { addProbe, drainSamples, nativeAction, readMarks } from './probe.mjs';
 import { machineNow, observeParty } from './observer.mjs';
 import { startProxy } from './proxy.mjs';
 
@@ -64,7 +64,7 @@ export class Party {
     const { context, page } = await this.h.newViewer(name);
     await addProbe(context, { skewMs, intervalMs: this.sampleMs, selector: VIDEO });
     if (this.clientDir) await serveClientFrom(context, this.clientDir);
-    const viewer = { name, context, page, proxy, skewMs, samples: [], openedAt: machineNow(), closed: false };
+    const viewer = { name, context, page, proxy, skewMs, samples: [], marks: {}, seekedAt: [], openedAt: machineNow(), closed: false };
     this.viewers.push(viewer);
     await page.goto(`${base}${this.invitePath}`, { timeout: OPEN_TIMEOUT_MS });
     await waitFor(`${name} to connect and load the media`, () => page.evaluate((sel) => {
@@ -83,7 +83,7 @@ export class Party {
     this.observer = await observeParty(wsUrl);
   }
 
-  /** Closes one viewer's page (the party goes on without it), keeping its samples. */
+  /** Closes one viewer's page (the party goes on without it), keeping its samples and milestones. */
   async removeViewer(viewer) {
     await this.drain(viewer);
     viewer.closed = true;
@@ -95,6 +95,7 @@ export class Party {
     if (viewer.closed) return;
     try {
       viewer.samples.push(...(await drainSamples(viewer.page)));
+      ({ first: viewer.marks, seekedAt: viewer.seekedAt } = await readMarks(viewer.page));
     } catch {
       // the page is navigating or closing; its samples come with the next drain
     }

@@ -18,6 +18,8 @@
 //    frame presented (requestVideoFrameCallback), and the page's own view of things
 //    (`window.wewatch.serverNow()` and `error_ms()`), for diagnosis. The harness drains the
 //    samples every second or so.
+// 4. Milestones of the page's start, each stamped once on the real clock when it first
+//    happens (see MILESTONES): what a late joiner's time to sync is spent on.
 
 export const REAL_CLOCK_KEY = 'wewatch.sync.realClock';
 export const SAMPLES_KEY = 'wewatch.sync.samples';
@@ -29,7 +31,17 @@ export const SKEW_NOW_LEAD_MS = 3000;
  */
 export const SAMPLE_FIELDS = ['t', 'pos', 'paused', 'rate', 'seeking', 'readyState', 'frameMs', 'appNow', 'appError'];
 
-/** Runs in the page (serialised by Playwright): installs the real clock, the skew and the sampler. */
+/**
+ * The milestones of a page's start, in the order they usually come: the page's HTML received
+ * (`html`, from the navigation's timing), the document parsed (`dcl`), the page's party
+ * socket created (`socket`: its scripts run), open (`open`) and welcomed (`welcome`), the
+ * page's clock done with its first quick samples (`clock`: the page's
+ * `window.wewatch.clock_settled()` says so after a pong), the player's `loadedmetadata`,
+ * `canplay`, first `seeked` and first `playing`.
+ */
+export const MILESTONES = ['html', 'dcl', 'socket', 'open', 'welcome', 'clock', 'metadata', 'canplay', 'seeked', 'playing'];
+
+/** Runs in the page (serialised by Playwright): installs the real clock, the skew, the sampler and the milestones. */
 function installProbe({ skewMs, intervalMs, selector, realKey, samplesKey, lead }) {
   const REAL = Symbol.for(realKey);
   if (window[REAL]) return;
@@ -97,8 +109,47 @@ function installProbe({ skewMs, intervalMs, selector, realKey, samplesKey, lead 
       v.readyState, frameMs, call('serverNow'), call('error_ms')]);
     if (samples.length > 20_000) samples.splice(0, samples.length - 20_000);
   }, intervalMs);
+
+  const marks = {};
+  const seekedAt = [];
+  const mark = (name) => { if (!(name in marks)) marks[name] = machineNow(); };
+  document.addEventListener('DOMContentLoaded', () => {
+    mark('dcl');
+    const nav = performance.getEntriesByType('navigation')[0];
+    if (nav?.responseEnd > 0) marks.html = realOrigin + nav.responseEnd;
+  }, { once: true });
+  // Media events do not bubble, but they pass the window on their way down (capture).
+  const media = { loadedmetadata: 'metadata', canplay: 'canplay', seeked: 'seeked', playing: 'playing' };
+  for (const [type, name] of Object.entries(media)) {
+    window.addEventListener(type, (ev) => {
+      if (!ev.target?.matches?.(selector)) return;
+      mark(name);
+      if (type === 'seeked') seekedAt.push(machineNow());
+    }, true);
+  }
+  const NativeWebSocket = window.WebSocket;
+  class ObservedWebSocket extends NativeWebSocket {
+    constructor(...args) {
+      super(...args);
+      mark('socket');
+      this.addEventListener('open', () => mark('open'));
+      this.addEventListener('message', (ev) => {
+        let type;
+        try {
+          type = JSON.parse(ev.data)?.type;
+        } catch {
+          return;
+        }
+        if (type === 'welcome') mark('welcome');
+        // Read once the page's own handler has taken the pong.
+        if (type === 'pong') setTimeout(() => { if (window.wewatch?.clock_settled?.()) mark('clock'); }, 0);
+      });
+    }
+  }
+  Object.defineProperty(window, 'WebSocket', { value: ObservedWebSocket, configurable: true, writable: true });
+
   Object.defineProperty(window, Symbol.for(samplesKey), {
-    value: Object.freeze({ drain: () => samples.splice(0) }),
+    value: Object.freeze({ drain: () => samples.splice(0), marks: () => ({ first: { ...marks }, seekedAt: [...seekedAt] }) }),
     enumerable: false,
   });
 }
@@ -117,6 +168,14 @@ export async function drainSamples(page) {
     return s ? s.drain() : [];
   }, SAMPLES_KEY);
   return rows.map((r) => Object.fromEntries(SAMPLE_FIELDS.map((f, i) => [f, r[i]])));
+}
+
+/**
+ * The milestones the page has passed so far: `first` ({name: machine time}, see MILESTONES)
+ * and `seekedAt` (the machine time of every `seeked` of its player).
+ */
+export function readMarks(page) {
+  return page.evaluate((key) => window[Symbol.for(key)]?.marks() ?? { first: {}, seekedAt: [] }, SAMPLES_KEY);
 }
 
 /** The machine's real time in the page (ms since the epoch), read through the stashed clock. */

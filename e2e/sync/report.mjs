@@ -74,23 +74,42 @@ export function formatResult(r, targets = {}) {
       `largest currentTime spread ${f(p.positionSpreadMaxMs, 2)} ms`);
     lines.push(`  the pages' clock estimates: spread p95 ${f(r.spreadClock.p95)} ms; harness clock: best RTT ${f(r.clock.rttMinMs, 2)} ms`);
   }
-  if (r.joins) {
-    lines.push(`  ${r.config.viewers} viewers playing; ${r.joins.length} late joiners, one after the other`);
-    lines.push(`  ${padEnd('joiner', 10)}${pad('ready', 8)}${pad('≤33ms of others', 17)}${pad('≤33ms of timeline', 19)}`);
-    for (const j of r.joins) {
-      lines.push(`  ${padEnd(j.viewer, 10)}${pad(f(j.readyAfterMs, 0), 8)}${pad(j.withinFrameOfOthersAfterMs == null ? 'never' : f(j.withinFrameOfOthersAfterMs, 0), 17)}` +
-        `${pad(j.withinFrameOfTimelineAfterMs == null ? 'never' : f(j.withinFrameOfTimelineAfterMs, 0), 19)}`);
-    }
-    lines.push(`  within 33 ms of the others after opening the page (ms): p50 ${f(r.withinFrame.p50, 0)}, max ${f(r.withinFrame.max, 0)}` +
-      `${r.notConverged ? `, ${r.notConverged} never` : ''}`);
-    if (targets.lateJoin) {
-      const ok = r.notConverged === 0 && r.withinFrame.max <= targets.lateJoin;
-      lines.push(`  target: ≤ ${targets.lateJoin} ms → ${verdict(ok)}`);
-    }
-  }
+  if (r.joins) lines.push(...lateJoinBlock(r, targets.lateJoin));
   const machine = machineLine(r.machine);
   if (machine) lines.push(machine);
   return lines.join('\n');
+}
+
+/** Column heads of the late joiners' milestones (probe.mjs, MILESTONES). */
+const MILESTONE_HEADS = {
+  html: 'HTML', dcl: 'DCL', socket: 'socket', open: 'open', welcome: 'welcome', clock: 'clock', metadata: 'meta',
+  canplay: 'canplay', seeked: 'seeked', playing: 'playing',
+};
+
+/** The late joiners' table: per joiner where the time went, then p50 / p95 of each step. */
+function lateJoinBlock(r, target) {
+  const lines = [];
+  const names = Object.keys(MILESTONE_HEADS).filter((k) => k in r.milestones);
+  const ms = (x) => (x == null ? 'never' : f(x, 0));
+  lines.push(`  ${r.config.viewers} viewers playing; ${r.joins.length} late joiners, one after the other; ` +
+    'ms from starting to open the page');
+  lines.push(`  ${padEnd('joiner', 8)}${names.map((k) => pad(MILESTONE_HEADS[k], 8)).join('')}${pad('in sync', 9)}${pad('timeline', 10)}${pad('seeks', 7)}`);
+  const row = (label, value, sync, timeline, seeks) =>
+    `  ${padEnd(label, 8)}${names.map((k) => pad(value(k), 8)).join('')}${pad(sync, 9)}${pad(timeline, 10)}${pad(seeks, 7)}`;
+  for (const j of r.joins) {
+    lines.push(row(j.viewer, (k) => ms(j.milestones[k]), ms(j.withinFrameOfOthersAfterMs), ms(j.withinFrameOfTimelineAfterMs), j.seeksBeforeSync));
+  }
+  const w = r.withinFrame;
+  lines.push(row('p50', (k) => ms(r.milestones[k].p50), ms(w.p50), '', ''));
+  lines.push(row('p95', (k) => ms(r.milestones[k].p95), ms(r.withinFrameP95IncludingMisses), '', ''));
+  lines.push('  (HTML: the page received; DCL: document parsed; socket: the page\'s scripts opened its party socket; ' +
+    'open: it is open; welcome: the server\'s answer; ' +
+    'clock: its quick clock samples done; meta, canplay, seeked, playing: the player\'s first such event; ' +
+    'in sync: within 33 ms of the others\' median for 250 ms; timeline: of the server\'s timeline; seeks: before in sync)');
+  lines.push(`  within 33 ms of the others after opening the page (ms): p50 ${f(w.p50, 0)}, p95 ${r.withinFrameP95IncludingMisses === Infinity ? 'never' : f(r.withinFrameP95IncludingMisses, 0)}, ` +
+    `max ${r.notConverged ? 'never' : f(w.max, 0)}${r.notConverged ? ` (${r.notConverged} never, counted as infinite in p95)` : ''}`);
+  if (target) lines.push(`  target: p95 ≤ ${target} ms → ${verdict(r.withinFrameP95IncludingMisses <= target)}`);
+  return lines;
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];

@@ -2,7 +2,7 @@
 // clocks), commands from random viewers, and late joiners. Each returns a plain result
 // object (report.mjs prints it, writes it as JSON and draws it).
 
-import { sleep } from '../harness.mjs';
+import { sleep, waitFor } from '../harness.mjs';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import {
@@ -11,6 +11,7 @@ import {
 } from './analysis.mjs';
 import { machineNow } from './observer.mjs';
 import { Party, rng } from './party.mjs';
+import { MILESTONES } from './probe.mjs';
 
 /** Sync target of the issue: one frame at 30 fps. */
 export const FRAME_MS = 33;
@@ -353,9 +354,10 @@ function pausedAgreement(m, viewers, end, actionTimes) {
 /**
  * Late joiners: `viewers` watch; `joins` times a new viewer opens the party page, stays
  * `stayMs` and leaves. Per joiner: time from starting to open the page until it is within a
- * frame of the others (their median) and stays so for 250 ms.
+ * frame of the others (their median) and stays so for 250 ms, and when it passed each
+ * milestone of its start (probe.mjs, MILESTONES), all from the same instant.
  */
-export async function lateJoin(h, { name, viewers = 5, joins = 5, stayMs = 6_000, warmupMs = 3_000, seed = 4, clientDir = null, log = () => {} }) {
+export async function lateJoin(h, { name, viewers = 5, joins = 20, stayMs = 6_000, warmupMs = 3_000, seed = 4, clientDir = null, log = () => {} }) {
   const random = rng(seed);
   const meter = loadMeter();
   const party = await Party.create(h, { log, clientDir });
@@ -368,6 +370,7 @@ export async function lateJoin(h, { name, viewers = 5, joins = 5, stayMs = 6_000
     const joiners = [];
     log(`${name}: ${joins} late joiners`);
     for (let j = 0; j < joins; j++) {
+      await rewindNearTheEnd(party, vs[0], { stayMs, warmupMs, log: (line) => log(`${name}: ${line}`) });
       const joiner = await party.addViewer(`late${j + 1}`);
       await sleep(Math.max(0, joiner.openedAt + stayMs - machineNow()));
       await party.removeViewer(joiner);
@@ -377,33 +380,18 @@ export async function lateJoin(h, { name, viewers = 5, joins = 5, stayMs = 6_000
     const end = machineNow();
     await party.stopCollecting();
 
-    const results = joiners.map((jv) => {
-      const m = measure(party, [jv, ...vs], { from: jv.openedAt, to: jv.closedAt });
-      const rel = m.times.map((_, k) => {
-        const mine = m.columns[0][k];
-        const others = m.columns.slice(1).map((c) => c[k]).filter((x) => x != null);
-        return mine == null || others.length === 0 ? null : mine - percentile(others, 50);
-      });
-      const never = m.times.map(() => Infinity);
-      const toOthers = convergence({ times: m.times, columns: [rel], seqs: never }, { from: jv.openedAt, seq: 0, toleranceMs: FRAME_MS, holdMs: HOLD_MS });
-      const toTimeline = convergence({ times: m.times, columns: [m.columns[0]], seqs: never }, { from: jv.openedAt, seq: 0, toleranceMs: FRAME_MS, holdMs: HOLD_MS });
-      return {
-        viewer: jv.name,
-        readyAfterMs: jv.readyAt - jv.openedAt,
-        withinFrameOfOthersAfterMs: toOthers,
-        withinFrameOfTimelineAfterMs: toTimeline,
-        rel,
-        times: m.times.map((t) => t - jv.openedAt),
-      };
-    });
+    const results = joiners.map((jv) => joinFigures(party, jv, vs));
     const m = measure(party, vs, { from: vs[0].readyAt, to: end });
+    const within = results.map((r) => r.withinFrameOfOthersAfterMs);
     return {
       scenario: name,
       config: { viewers, joins, stayMs, seed, sampleMs: party.sampleMs },
       joins: results.map(({ rel, times, ...r }) => r),
       machine: meter(),
-      withinFrame: summary(results.map((r) => r.withinFrameOfOthersAfterMs ?? Infinity).filter(Number.isFinite)),
-      notConverged: results.filter((r) => r.withinFrameOfOthersAfterMs == null).length,
+      withinFrame: summary(within.filter((x) => x != null)),
+      withinFrameP95IncludingMisses: percentile(within.map((x) => (x == null ? Infinity : x)), 95),
+      notConverged: within.filter((x) => x == null).length,
+      milestones: Object.fromEntries(MILESTONES.map((k) => [k, summary(results.map((r) => r.milestones[k]))])),
       clock: m.model.stats,
       series: {
         t0: 0,
@@ -417,4 +405,54 @@ export async function lateJoin(h, { name, viewers = 5, joins = 5, stayMs = 6_000
   } finally {
     await party.close();
   }
+}
+
+/** Where the party is sent back to when a joiner would see the sample end, in seconds. */
+const REWIND_TO_S = 5;
+/** How far from the end a joiner's stay must stop, so its player never reaches the end. */
+const END_MARGIN_MS = 5_000;
+
+/**
+ * Sends the party back to REWIND_TO_S (a seek by `actor`) when the next joiner's stay would
+ * reach the end of the media, and waits until everyone plays again and has settled.
+ */
+async function rewindNearTheEnd(party, actor, { stayMs, warmupMs, log }) {
+  const { state, positionMs } = party.timelineNow();
+  const durationMs = state.duration_ms ?? 90_000;
+  if (positionMs + stayMs + END_MARGIN_MS < durationMs) return;
+  log(`back to ${REWIND_TO_S} s`);
+  const seek = await party.act(actor, 'seek', REWIND_TO_S);
+  await waitFor('the seek to reach the party', () => party.observer.rec.states.some((x) => x.at > seek.at
+    && !x.state.paused && Math.abs(x.state.position_ms - REWIND_TO_S * 1000) < 1_000), { timeout: 10_000, interval: 50 });
+  await party.waitAllPlaying();
+  await sleep(warmupMs);
+}
+
+/**
+ * One late joiner `jv` among `others`, from the instant it began to open the page: when it was
+ * within a frame of the others' median (and of the timeline) for HOLD_MS, when it passed each
+ * milestone, and how many seeks its player made before it was in sync.
+ */
+function joinFigures(party, jv, others) {
+  const m = measure(party, [jv, ...others], { from: jv.openedAt, to: jv.closedAt });
+  const rel = m.times.map((_, k) => {
+    const mine = m.columns[0][k];
+    const rest = m.columns.slice(1).map((c) => c[k]).filter((x) => x != null);
+    return mine == null || rest.length === 0 ? null : mine - percentile(rest, 50);
+  });
+  const never = m.times.map(() => Infinity);
+  const toOthers = convergence({ times: m.times, columns: [rel], seqs: never }, { from: jv.openedAt, seq: 0, toleranceMs: FRAME_MS, holdMs: HOLD_MS });
+  const toTimeline = convergence({ times: m.times, columns: [m.columns[0]], seqs: never }, { from: jv.openedAt, seq: 0, toleranceMs: FRAME_MS, holdMs: HOLD_MS });
+  const until = toOthers == null ? Infinity : jv.openedAt + toOthers;
+  const milestones = Object.fromEntries(MILESTONES.map((k) => [k, jv.marks[k] == null ? null : jv.marks[k] - jv.openedAt]));
+  return {
+    viewer: jv.name,
+    readyAfterMs: jv.readyAt - jv.openedAt,
+    milestones,
+    seeksBeforeSync: jv.seekedAt.filter((t) => t <= until).length,
+    withinFrameOfOthersAfterMs: toOthers,
+    withinFrameOfTimelineAfterMs: toTimeline,
+    rel,
+    times: m.times.map((t) => t - jv.openedAt),
+  };
 }

@@ -6,7 +6,8 @@
 export const CLOCK_DEFAULTS = Object.freeze({
   windowSize: 30, // recent samples kept; older ones age out so a drifting clock is followed
   bestOf: 3, // when the samples' bounds contradict, the median offset of this many lowest-RTT samples
-  fastSamples: 8, // samples taken quickly right after connecting
+  burstPings: 4, // pings sent at once on connecting: round trips, not the welcome's one-way reading, before anything starts
+  fastSamples: 8, // samples taken quickly right after connecting (the burst's among them)
   fastDelayMs: 150,
   slowDelayMs: 1000,
 });
@@ -19,6 +20,7 @@ export class ClockSync {
     this.tuning = { ...CLOCK_DEFAULTS, ...tuning };
     this.samples = [];
     this.sampleCount = 0; // samples since the last restartFast(), drives the ping schedule
+    this.pingsSinceFast = 0; // pings sent since the last restartFast(), for the burst
     this.provisionalOffset = null;
   }
 
@@ -80,9 +82,19 @@ export class ClockSync {
     return offset == null ? null : perfNow + offset;
   }
 
-  /** How long to wait before the next ping: quick at first, then relaxed. */
+  /** True once the quick samples after connecting (or after restartFast) are all in. */
+  settled() {
+    return this.sampleCount >= this.tuning.fastSamples;
+  }
+
+  /**
+   * How long to wait before the next ping, asked once per ping sent: the first few at once
+   * (a burst), then quick ones until the quick samples are in, then relaxed.
+   */
   nextPingDelay() {
-    const { fastSamples, fastDelayMs, slowDelayMs } = this.tuning;
+    const { burstPings, fastSamples, fastDelayMs, slowDelayMs } = this.tuning;
+    this.pingsSinceFast += 1;
+    if (this.pingsSinceFast < burstPings) return 0;
     return this.sampleCount < fastSamples ? fastDelayMs : slowDelayMs;
   }
 
@@ -92,6 +104,7 @@ export class ClockSync {
    */
   restartFast() {
     this.sampleCount = 0;
+    this.pingsSinceFast = 0;
   }
 }
 

@@ -51,17 +51,24 @@ export function driftAction(input, policy = DRIFT_DEFAULTS) {
  * can aim ahead by that much.
  */
 export class SeekLatency {
-  constructor({ alpha = 0.3, maxMs = 3000, initialMs = null } = {}) {
+  /**
+   * `initialMs` is a prior, which measurements then move like any earlier estimate — or, with
+   * `firstReplacesPrior`, which the first measurement replaces (this player, on this machine,
+   * says more than any guess).
+   */
+  constructor({ alpha = 0.3, maxMs = 3000, initialMs = null, firstReplacesPrior = false } = {}) {
     this.alpha = alpha;
     this.maxMs = maxMs; // a seek that stalled on the network says nothing about the next one
-    this.value = initialMs; // a prior, which measurements then move like any earlier estimate
+    this.value = initialMs;
+    this.measured = !firstReplacesPrior;
   }
 
   /** Folds in one measured seek duration (ms). */
   observe(ms) {
     if (!Number.isFinite(ms) || ms < 0) return;
     const sample = Math.min(ms, this.maxMs);
-    this.value = this.value == null ? sample : this.value + this.alpha * (sample - this.value);
+    this.value = this.value == null || !this.measured ? sample : this.value + this.alpha * (sample - this.value);
+    this.measured = true;
   }
 
   /** Current estimate in ms (the prior, or 0 without one, before any seek was measured). */

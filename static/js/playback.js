@@ -7,6 +7,7 @@
 
 import { awaitingStart, expectedPosition, shouldBeMoving } from './timeline.js';
 import { DRIFT_DEFAULTS, SeekLatency, driftAction } from './drift.js';
+import { CUE_DEFAULTS, Cue, Join, cueLeadMs } from './cue.js';
 
 export const TICK_MS = 200;
 // After a viewer's own command their player is left as they set it until the server answers
@@ -21,6 +22,9 @@ const SEEK_SETTLE_MS = 300;
 // What a player costs before the first measurement: from play() to moving, and from a seek
 // to moving again. Chromium here: 60–100 ms and 50–200 ms.
 const START_LATENCY_PRIOR_MS = 80;
+// The first measured start replaces the prior (this machine's players say more than a guess);
+// one that seems to have taken longer than this met a stall, not play()'s cost.
+const START_LATENCY_MAX_MS = 400;
 const SEEK_LATENCY_PRIOR_MS = 80;
 // While a seek is under way the player is looked at this often, so a scheduled start that
 // waits for it is not a whole tick late.
@@ -29,6 +33,14 @@ const SEEK_POLL_MS = 20;
 const END_SLACK_MS = 250;
 const RATE_MIN = 0.25;
 const RATE_MAX = 2.0;
+
+/** What cued players have taken to be ready: a fresh one (cold), and one cued again (warm). */
+function cueEstimates() {
+  return {
+    cold: new SeekLatency({ initialMs: CUE_DEFAULTS.coldReadyMs }),
+    warm: new SeekLatency({ initialMs: CUE_DEFAULTS.warmReadyMs }),
+  };
+}
 
 export class Playback {
   constructor({ player, clock, send, timers = globalThis,
@@ -41,10 +53,13 @@ export class Playback {
     this.starting = false; // a play() is under way
     this.holdUntil = 0;
     this.seekLatency = new SeekLatency({ initialMs: SEEK_LATENCY_PRIOR_MS });
-    this.startLatency = new SeekLatency({ initialMs: START_LATENCY_PRIOR_MS });
+    this.startLatency = new SeekLatency({ initialMs: START_LATENCY_PRIOR_MS, maxMs: START_LATENCY_MAX_MS, firstReplacesPrior: true });
     this.startTimer = null;
     this.seekPoll = null;
     this.startedEarly = null; // the state whose scheduled start was begun ahead of its anchor
+    this.cueReady = cueEstimates();
+    this.cue = null; // a paused player far from a party that plays is cued (cue.js)
+    this.joining = null; // a Join, from a player's first cue until it has settled (cue.js)
     // {at, aimedMs, rate, latency} of a seek or start while playing, until its landing is read
     // into `latency` (the seek or the start estimate).
     this.seekCheck = null;
@@ -69,9 +84,12 @@ export class Playback {
   setPlayer(player) {
     if (player !== this.player) { // another player, other costs
       this.seekLatency = new SeekLatency({ initialMs: SEEK_LATENCY_PRIOR_MS });
-      this.startLatency = new SeekLatency({ initialMs: START_LATENCY_PRIOR_MS });
+      this.startLatency = new SeekLatency({ initialMs: START_LATENCY_PRIOR_MS, maxMs: START_LATENCY_MAX_MS, firstReplacesPrior: true });
+      this.cueReady = cueEstimates();
     }
     this.player = player;
+    this.cue = null;
+    this.joining = null;
     this.playerReady = false;
     this.starting = false;
     this.holdUntil = 0;
@@ -87,12 +105,23 @@ export class Playback {
     this.state = state;
     this.holdUntil = 0;
     this.seekCheck = null; // a landing measured against another state would mean nothing
+    this.cue = null;
+    this.joining = null;
     this.tick();
+  }
+
+  /**
+   * The timeline the player follows: the party's state, or while a cue stands, the same line
+   * scheduled to start on the cue's instant (the player waits at the cue's position until then).
+   */
+  timeline() {
+    return this.cue?.state ?? this.state;
   }
 
   /** The party is over for this page: let go of the player and stop following. */
   stop() {
     this.state = null;
+    this.cue = null;
     this.timers.clearTimeout(this.startTimer);
     this.timers.clearTimeout(this.seekPoll);
     this.player?.pause();
@@ -114,7 +143,7 @@ export class Playback {
   errorMs() {
     const now = this.clock.serverNow();
     if (!this.state || !this.playerReady || now == null) return null;
-    return this.player.positionMs() - expectedPosition(this.state, now);
+    return this.player.positionMs() - expectedPosition(this.timeline(), now);
   }
 
   /**
@@ -124,7 +153,7 @@ export class Playback {
    */
   syncSample() {
     const atMs = this.clock.now();
-    const s = this.state;
+    const s = this.timeline();
     const p = this.player;
     const now = this.clock.serverNow();
     if (!s || !p || !this.playerReady || now == null) return { atMs, errorMs: null };
@@ -147,13 +176,14 @@ export class Playback {
 
   /** One step of the sync loop; also run at once on every change. */
   tick() {
-    const s = this.state;
+    const s = this.timeline();
     const p = this.player;
     const now = this.clock.serverNow();
     if (!s || !this.playerReady || now == null) return this.report(null);
     if (this.clock.now() < this.holdUntil) return undefined;
     // A seek under way: the position means nothing yet, so the page says "syncing…".
     if (p.seeking()) {
+      this.cue?.seekingAt(now, this.startLatency.estimate());
       this.pollSeek();
       return this.report(null);
     }
@@ -165,9 +195,31 @@ export class Playback {
     const lead = this.startLatency.estimate();
     // Once begun, it is not paused again should the clock estimate move the anchor back out of reach.
     const startsNow = awaitingStart(s, now) && !atEnd && (s.anchor_ms - now <= lead || this.startedEarly === s);
+    if (this.cue) {
+      this.observeCue();
+      const verdict = this.cue.verdict({ now, startsNow, paused: p.paused() });
+      if (verdict === 'done') this.cue = null;
+      // Missed while the browser refuses to play: cued again once the viewer's click allows it.
+      if (verdict === 'again') return this.blocked ? this.report(null) : this.cueStart(now, { warm: true });
+      if (verdict === 'hold') return this.holdForCue();
+    }
     if ((!shouldBeMoving(s, now) && !startsNow) || atEnd) return this.holdStill(now, expected, pos, atEnd, policy);
+    // Far off (or, while joining, off at all), a paused player is cued rather than started with a seek.
+    const off = Math.abs(pos - expected);
+    const joinCue = Boolean(this.joining?.mayCueAgain()) && off > policy.deadBandMs;
+    if (p.paused() && !startsNow && (off > policy.seekThresholdMs || joinCue) && !this.blocked && !this.starting) {
+      return this.cueStart(now, { warm: Boolean(this.joining) });
+    }
     if (p.paused()) return this.start(expected, pos, policy, startsNow ? s.anchor_ms - now : null);
     if (this.seekCheck && !this.seekLanded(pos - expected)) return this.report(pos - expected, policy);
+    if (this.joining && !startsNow) {
+      const verdict = this.joining.playing(Math.abs(pos - expected), policy.deadBandMs, this.clock.now());
+      if (verdict === 'settled') this.joining = null;
+      if (verdict === 'again') {
+        p.pause();
+        return this.cueStart(now, { warm: true });
+      }
+    }
     if (startsNow) return this.report(pos - expected, policy); // started early: runs into the anchor
 
     const act = driftAction({
@@ -189,10 +241,41 @@ export class Playback {
     return this.report(pos - expected, policy);
   }
 
-  holdStill(now, expected, pos, atEnd, policy) {
-    const s = this.state;
+  /**
+   * Cues the paused player (cue.js): from now on it follows the party's line scheduled to
+   * start a moment from `now` (server time), and is moved there, paused, by this tick.
+   */
+  cueStart(now, { warm = false } = {}) {
+    const lead = (kind) => cueLeadMs({ readyMs: this.cueReady[kind].estimate(), startMs: this.startLatency.estimate() });
+    // A cue into media the player holds already (it was served starting near there) is warm.
+    const hot = warm || Boolean(this.player.holds?.(expectedPosition(this.state, now + lead('warm'))));
+    const leadMs = lead(hot ? 'warm' : 'cold');
+    this.cue = new Cue(this.state, { now, leadMs, localNow: this.clock.now(), warm: hot });
+    this.joining ??= new Join();
+    this.joining.cued();
+    this.player.fetchAhead?.(); // it plays from there in a moment
+    return this.tick();
+  }
+
+  /** Learns, on every tick under a cue, how long the player took to be ready at its position. */
+  observeCue() {
     const p = this.player;
-    if (this.blocked) this.setBlocked(false); // nothing to join while the party is paused
+    const took = this.cue.observe(!p.seeking() && (p.canPlay?.() ?? true), this.clock.now());
+    if (took != null) this.cueReady[this.cue.warm ? 'warm' : 'cold'].observe(took);
+  }
+
+  /** The cue's instant has come with the player not ready there: keep still, look again soon. */
+  holdForCue() {
+    this.timers.clearTimeout(this.seekPoll);
+    this.seekPoll = this.timers.setTimeout(() => this.tick(), SEEK_POLL_MS);
+    return this.report(null);
+  }
+
+  holdStill(now, expected, pos, atEnd, policy) {
+    const s = this.timeline();
+    const p = this.player;
+    // Nothing to join while the party is paused (a cued start is the party's playing, though).
+    if (this.blocked && s !== this.cue?.state) this.setBlocked(false);
     if (!p.paused()) p.pause();
     p.setRate(p.snapRate(s.rate));
     const act = driftAction({ errorMs: pos - expected, expectedMs: expected, rate: s.rate, paused: true }, policy);
@@ -200,6 +283,7 @@ export class Playback {
       p.seek(act.target);
       this.pollSeek();
     }
+    if (this.cue?.state === s) this.cue.moved = true;
     if (awaitingStart(s, now)) {
       // Start on the scheduled instant (less what play() takes) rather than on the next tick,
       // up to TICK_MS late.
@@ -215,7 +299,7 @@ export class Playback {
    * (null when the anchor has passed).
    */
   start(expected, pos, policy, earlyMs = null) {
-    const s = this.state;
+    const s = this.timeline();
     const p = this.player;
     if (this.blocked || this.starting) return this.report(pos - expected, policy);
     p.setRate(p.snapRate(s.rate));
@@ -229,13 +313,17 @@ export class Playback {
       p.seek(expected + aheadMs);
       this.pollSeek();
       this.seekCheck = { at: this.clock.now(), aimedMs: aheadMs + early * s.rate, rate: s.rate, latency: this.seekLatency };
+    } else if (this.joining) {
+      this.seekCheck = { at: this.clock.now(), aimedMs: 0, rate: s.rate, latency: null }; // let it settle first
     }
     this.starting = true;
     p.play().then(() => {
       this.starting = false;
     }, (err) => {
       this.starting = false;
-      if (err?.name === 'NotAllowedError') this.setBlocked(true);
+      if (err?.name !== 'NotAllowedError') return;
+      this.seekCheck = null; // a start that never happened measures nothing
+      this.setBlocked(true);
     });
     return this.report(pos - expected, policy);
   }
@@ -267,7 +355,7 @@ export class Playback {
     const { at, aimedMs, rate, latency } = this.seekCheck;
     if (this.clock.now() - at < SEEK_SETTLE_MS) return false;
     this.seekCheck = null;
-    latency.observe(Math.max(0, (aimedMs - errorMs) / rate));
+    latency?.observe(Math.max(0, (aimedMs - errorMs) / rate));
     return true;
   }
 

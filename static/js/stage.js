@@ -3,7 +3,8 @@
 // shows a message instead when there is nothing to play here — nothing in the party, a kind
 // this browser cannot play, or media whose player failed (YouTube unreachable, say). A
 // <video> it builds loads only the media's metadata until it first plays, and is named by
-// the page's title.
+// the page's title; a video party's media file comes with the page as a <video data-served>
+// (watch.html), which it takes over, so the metadata loads while the scripts do.
 
 import { Html5Player } from './players/html5.js';
 import { YouTubePlayer } from './players/youtube.js';
@@ -75,7 +76,7 @@ export class Stage {
     if (kind === 'youtube') {
       this.player = new YouTubePlayer(this.box, source, this.events);
     } else {
-      this.player = new Html5Player(this.box, { kind, source }, this.events);
+      this.player = new Html5Player(this.box, { kind, source }, this.events, { element: this.served(kind, source) });
       this.dress(this.player.video);
     }
     return this.player;
@@ -121,6 +122,16 @@ export class Stage {
     video.preload = 'metadata';
     video.addEventListener('play', () => { video.preload = 'auto'; }, { once: true });
     if (this.labelledBy) video.setAttribute('aria-labelledby', this.labelledBy);
+  }
+
+  /**
+   * The <video> served with the page for `{kind, source}`, if the box still holds it (its
+   * source may start where the party was: `#t=`, a media fragment).
+   */
+  served(kind, source) {
+    const video = this.box.querySelector(':scope > video[data-served]');
+    const src = video?.getAttribute('src') ?? '';
+    return kind === 'file' && (src === source || src.startsWith(`${source}#t=`)) ? video : null;
   }
 
   /** Replaces the player with `text`; `key` is what the message stands for. Returns null. */

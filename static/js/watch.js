@@ -336,6 +336,7 @@ function exposeForTests(playback, clock, party, syncStatus, buffering) {
   const api = Object.freeze({
     state: () => (playback.state ? { ...playback.state } : null),
     serverNow: () => clock.serverNow(),
+    clock_settled: () => clock.settled(),
     error_ms: () => playback.errorMs(),
     connected: () => party.connection?.status === 'connected',
     can_control: () => party.canControl,

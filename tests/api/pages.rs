@@ -237,3 +237,33 @@ async fn the_watch_page_opens_by_invite_key_for_anyone() {
         "the page connects by its key"
     );
 }
+
+#[tokio::test]
+async fn a_video_partys_page_serves_its_media_file_from_where_the_party_is() {
+    let app = spawn_app().await;
+    let video = app.video().await;
+    let watch_url = video["watch_url"].as_str().unwrap();
+    let page = |client: reqwest::Client| async move {
+        let res = client.get(watch_url).send().await.unwrap();
+        res.text().await.unwrap()
+    };
+
+    let fresh = page(new_client()).await;
+    assert!(
+        fresh.contains(r#"<video data-served"#)
+            && fresh.contains(r#"sample-90s.webm" aria-labelledby"#),
+        "a party at its start serves the file from its start:\n{fresh}"
+    );
+
+    let key = video["invite_key"].as_str().unwrap();
+    let (mut viewer, _) = app.join(key).await;
+    viewer
+        .send(serde_json::json!({"type": "seek", "position_ms": 42_000}))
+        .await;
+    viewer.expect("state").await;
+    let moved = page(new_client()).await;
+    assert!(
+        moved.contains(r#"sample-90s.webm#t=42"#),
+        "a paused party at 42 s serves the file from there:\n{moved}"
+    );
+}

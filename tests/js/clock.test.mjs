@@ -104,21 +104,27 @@ test('a one-way reading stands in until the first round trip', () => {
   assert.equal(clock.offset(), 49_100);
 });
 
-test('pings come quickly at first, then every few seconds, and quickly again after a restart', () => {
+test('pings come at once at first, then quickly, then every few seconds, and at once again after a restart', () => {
   const clock = new ClockSync({ now: () => 0 });
   const delays = [];
-  for (let i = 0; i < 10; i++) {
+  // The burst's four pings go out before their pongs are back.
+  for (let i = 0; i < 3; i++) delays.push(clock.nextPingDelay());
+  for (let i = 0; i < 4; i++) roundTrip(clock, i, 0, 5, 5);
+  for (let i = 0; i < 7; i++) {
     delays.push(clock.nextPingDelay());
     roundTrip(clock, i * 300, 0, 5, 5);
   }
-  assert.deepEqual(delays, [150, 150, 150, 150, 150, 150, 150, 150, 1000, 1000]);
+  assert.deepEqual(delays, [0, 0, 0, 150, 150, 150, 150, 1000, 1000, 1000]);
+  assert.equal(clock.settled(), true, 'the quick samples are in');
   clock.restartFast();
-  assert.equal(clock.nextPingDelay(), 150);
+  assert.equal(clock.settled(), false);
+  assert.equal(clock.nextPingDelay(), 0);
   assert.ok(clock.measured(), 'a restart keeps the samples');
 });
 
 test('a lost pong does not count toward leaving the fast schedule', () => {
   const clock = new ClockSync({ now: () => 0 });
+  for (let i = 0; i < 3; i++) clock.nextPingDelay(); // the burst
   for (let i = 0; i < 7; i++) roundTrip(clock, i, 0, 1, 1);
   clock.record(10, 0, 5); // unusable
   assert.equal(clock.nextPingDelay(), 150);

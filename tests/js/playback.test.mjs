@@ -9,12 +9,13 @@ import { FakeTime } from './fakes.mjs';
 const SKEW = 1_700_000_000_000; // server time − local time
 
 /**
- * A simulated media element: moves at its rate while playing; a seek takes `seekMs`, and
- * play() takes `startMs` before the position moves.
+ * A simulated media element: moves at its rate while playing; a seek takes `seekMs`, after
+ * which it has data to play from `dataMs` later, and play() takes `startMs` before the
+ * position moves.
  */
 class FakePlayer {
-  constructor(time, { seekMs = 0, startMs = 0, blocked = false, drift = 1 } = {}) {
-    Object.assign(this, { time, seekMs, startMs, blocked, drift });
+  constructor(time, { seekMs = 0, dataMs = 0, startMs = 0, blocked = false, drift = 1 } = {}) {
+    Object.assign(this, { time, seekMs, dataMs, startMs, blocked, drift });
     this.pos = 0;
     this.isPaused = true;
     this.r = 1;
@@ -36,6 +37,8 @@ class FakePlayer {
   paused() { return this.isPaused; }
   ended() { return false; }
   seeking() { return this.time.now() < this.seekUntil; }
+  canPlay() { return this.time.now() >= this.seekUntil + this.dataMs; }
+  holds(ms) { return Boolean(this.held) && ms >= this.held[0] && ms <= this.held[1]; }
   rate() { return this.r; }
   play() {
     this.update();
@@ -146,13 +149,103 @@ test('the start latency is learned from scheduled starts, so later ones land on 
   assert.equal(player.calls.filter((c) => c[0] === 'seek').length, 7);
 });
 
-test('a viewer joining a party in progress seeks to where it will be once the seek is done, and plays', () => {
-  const { player, playback, time, serverNow, state } = setup({ seekMs: 80 });
+test('a viewer joining a party in progress is cued: moved, paused, to where the party will be, and started on that instant', () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 80, startMs: 80 });
   playback.setState(state({ paused: false, position_ms: 1000, anchor_ms: serverNow() - 60_000 }));
-  assert.equal(player.paused(), false);
-  assert.deepEqual(player.calls[0], ['seek', 61_080], 'ahead by the prior seek cost before any seek was measured');
+  // The priors: ready to play 250 ms after the seek, 100 ms to spare, play() takes 80 ms.
+  assert.deepEqual(player.calls, [['seek', 61_430]], 'moved, paused, to where the party will be 430 ms from now');
+  assert.equal(player.paused(), true);
+  time.advance(349);
+  assert.deepEqual(player.calls, [['seek', 61_430]], 'waits there');
+  time.advance(2);
+  assert.deepEqual(player.calls, [['seek', 61_430], 'play'], 'play() is begun 80 ms ahead of the instant');
+  time.advance(79);
+  assert.equal(player.positionMs(), 61_430, 'and the player moves on the instant');
   time.advance(1000);
   assert.ok(Math.abs(playback.errorMs()) <= 2, `error ${playback.errorMs()}`);
+  assert.equal(player.calls.filter((c) => c[0] === 'seek').length, 1, 'one seek');
+});
+
+test('a cue into media the player holds already (served starting near there) is a short hop', () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 30, startMs: 80 });
+  player.held = [60_000, 90_000];
+  playback.setState(state({ paused: false, position_ms: 1000, anchor_ms: serverNow() - 60_000 }));
+  assert.deepEqual(player.calls, [['seek', 61_240]], 'ready 60 ms after the seek, 100 to spare, 80 for play()');
+  time.advance(1000);
+  assert.equal(player.paused(), false);
+  assert.ok(Math.abs(playback.errorMs()) <= 2, `error ${playback.errorMs()}`);
+});
+
+test('a cued player not ready on its instant is held there until it is, then cued again a short hop ahead', () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 100, dataMs: 600, startMs: 80 });
+  playback.setState(state({ paused: false, position_ms: 1000, anchor_ms: serverNow() - 60_000 }));
+  const seeks = () => player.calls.filter((c) => c[0] === 'seek').map((c) => c[1]);
+  time.advance(600); // the instant has passed: the seek is done, the data not there yet
+  assert.equal(player.paused(), true, 'not started without data');
+  assert.deepEqual(seeks(), [61_430], 'held where it is: the data is on its way');
+  time.advance(110); // the data is there (at 700 ms): cued again, 60 + 100 + 80 ms ahead
+  assert.deepEqual(seeks(), [61_430, 61_700 + 240]);
+  player.dataMs = 0; // a short hop within what it has
+  time.advance(2000);
+  assert.equal(player.paused(), false);
+  assert.ok(Math.abs(playback.errorMs()) <= 2, `error ${playback.errorMs()}`);
+  assert.equal(seeks().length, 2);
+});
+
+test('a cued player learns how long it takes to be ready, and cues further ahead the next time', async () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 600, startMs: 80 });
+  playback.setState(state({ paused: false, position_ms: 1000, anchor_ms: serverNow() - 60_000 }));
+  const firstLead = playback.cue.state.anchor_ms - serverNow();
+  time.advance(590);
+  player.seekMs = 20; // once the first seek has fetched the media, seeks there are quick
+  time.advance(2000);
+  await flush(); // its play() has resolved
+  assert.equal(player.paused(), false);
+  assert.ok(Math.abs(playback.errorMs()) <= 2, `error ${playback.errorMs()}`);
+  const cold = playback.cueReady.cold.estimate();
+  assert.ok(cold > 250 && cold < 600, `the first cue took 600 ms: estimate ${cold}`);
+  player.isPaused = true; // stopped for seconds (a hidden tab, say): cued again
+  player.pos -= 5000;
+  for (let i = 0; i < 10 && !playback.cue; i++) time.advance(50);
+  const lead = playback.cue.state.anchor_ms - serverNow();
+  assert.ok(lead > firstLead + 50, `cued ${lead} ms ahead, the first time ${firstLead}`);
+  time.advance(2000);
+  assert.ok(Math.abs(playback.errorMs()) <= 2, `error ${playback.errorMs()}`);
+});
+
+test('a cued start that lands more than a frame off is cued again, play()\'s cost now known', async () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 50, startMs: 150 }); // the prior says 80
+  playback.setState(state({ paused: false, position_ms: 1000, anchor_ms: serverNow() - 60_000 }));
+  time.advance(800); // started 80 ms ahead of its instant, moving 70 ms late; judged 300 ms later
+  await flush(); // its play() has resolved
+  assert.ok(player.calls.includes('pause'), 'stopped to be cued again');
+  assert.ok(Math.abs(playback.startLatency.estimate() - 150) < 2, `start latency ${playback.startLatency.estimate()}`);
+  time.advance(1000);
+  assert.equal(player.paused(), false);
+  assert.ok(Math.abs(playback.errorMs()) <= 2, `error ${playback.errorMs()}`);
+  assert.equal(player.calls.filter((c) => c === 'play').length, 2);
+});
+
+test('a joiner that falls a few frames behind before it has settled is cued again; once settled, it is nudged', async () => {
+  const { player, playback, time, serverNow, state } = setup({ seekMs: 30, startMs: 80 });
+  playback.setState(state({ paused: false, position_ms: 1000, anchor_ms: serverNow() - 60_000 }));
+  time.advance(750); // cued, started on its instant (430 ms) and landed (judged 300 ms later)
+  await flush();
+  player.pos -= 60; // the busy machine stalls it
+  time.advance(400);
+  await flush();
+  assert.equal(player.calls.filter((c) => c === 'pause').length, 1, 'stopped and cued again');
+  for (let i = 0; i < 8; i++) {
+    time.advance(500);
+    await flush();
+  }
+  assert.ok(Math.abs(playback.errorMs()) <= 10, `error ${playback.errorMs()}`);
+  assert.equal(playback.joining, null, 'settled: a second in the dead band');
+  const pauses = player.calls.filter((c) => c === 'pause').length;
+  player.pos -= 60;
+  time.advance(400);
+  assert.equal(player.calls.filter((c) => c === 'pause').length, pauses, 'not stopped again');
+  assert.ok(player.rate() > 1, `nudged (rate ${player.rate()})`);
 });
 
 test('a player whose media clock runs 1 % fast stays within the dead band by nudging alone', () => {
@@ -228,8 +321,9 @@ test('the seek poll is cancelled when the party ends or the player is replaced',
 });
 
 test('when autoplay is refused the join button is offered, and a click starts playback in sync', async () => {
-  const { player, playback, time, events, serverNow, state } = setup({ blocked: true, seekMs: 80 });
+  const { player, playback, time, events, serverNow, state } = setup({ blocked: true, seekMs: 80, startMs: 80 });
   playback.setState(state({ paused: false, position_ms: 0, anchor_ms: serverNow() - 10_000 }));
+  time.advance(1000); // cued, and refused on its instant
   await flush();
   assert.deepEqual(events.blocked, [true]);
   time.advance(1000);
@@ -238,14 +332,15 @@ test('when autoplay is refused the join button is offered, and a click starts pl
   player.blocked = false; // the click is the gesture the browser wanted
   playback.join();
   assert.deepEqual(events.blocked, [true, false]);
+  time.advance(1000); // cued again, a short hop from where it waited
   assert.equal(player.paused(), false);
-  time.advance(100);
   assert.ok(Math.abs(playback.errorMs()) <= 2, `error ${playback.errorMs()}`);
 });
 
 test('a paused party needs no join button', async () => {
-  const { playback, events, serverNow, state } = setup({ blocked: true });
+  const { playback, time, events, serverNow, state } = setup({ blocked: true });
   playback.setState(state({ paused: false, anchor_ms: serverNow() - 1000 }));
+  time.advance(1000);
   await flush();
   playback.setState(state({ seq: 2, paused: true, position_ms: 1000 }));
   assert.deepEqual(events.blocked, [true, false]);
@@ -349,7 +444,7 @@ test('once the party is over the player is paused and no longer follows the old 
   assert.equal(playback.errorMs(), null);
 });
 
-test('a new player (the next item) is left alone until it is ready, then joins the party in sync', () => {
+test('a new player (the next item) is left alone until it is ready, then joins the party in sync', async () => {
   const { player, playback, time, serverNow, state } = setup();
   playback.setState(state({ paused: false, anchor_ms: serverNow() - 10_000 }));
   time.advance(1000);
@@ -361,7 +456,9 @@ test('a new player (the next item) is left alone until it is ready, then joins t
   assert.equal(playback.errorMs(), null);
   const oldCalls = player.calls.length;
   playback.setPlayerReady(next);
-  time.advance(1000);
+  time.advance(800); // cued (the party is 850 ms ahead) and started: landed 80 ms ahead (play() costs nothing here)
+  await flush(); // its play() has resolved
+  time.advance(700); // cued again, play()'s cost now known
   assert.equal(next.paused(), false);
   assert.ok(Math.abs(playback.errorMs()) <= 30, `error ${playback.errorMs()}`);
   assert.equal(player.calls.length, oldCalls, 'the replaced player is no longer driven');
@@ -404,8 +501,9 @@ test('with nothing playable the party is still followed and commands still go ou
 });
 
 test('a page waiting for a click to play drops the prompt when the player is taken away', async () => {
-  const { playback, events, serverNow, state } = setup({ blocked: true });
+  const { playback, time, events, serverNow, state } = setup({ blocked: true });
   playback.setState(state({ paused: false, anchor_ms: serverNow() - 1000 }));
+  time.advance(1000);
   await flush();
   playback.setPlayer(null);
   assert.deepEqual(events.blocked, [true, false]);
@@ -425,8 +523,8 @@ test('skip and jump are commands like any other: sent when allowed, refused with
 test('a party that waits for a viewer holds the player at the position; its scheduled resume starts on the anchor', async () => {
   const { player, playback, time, sent, serverNow, state } = setup({ startMs: 80 });
   playback.setState(state({ paused: false, position_ms: 10_000, anchor_ms: serverNow() }));
-  await flush();
   time.advance(2000);
+  await flush(); // its play() has resolved
   assert.equal(player.paused(), false);
   const heldAt = 12_000;
   playback.setState(state({ seq: 2, paused: true, waiting: true, position_ms: heldAt, anchor_ms: serverNow() }));

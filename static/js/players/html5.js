@@ -8,8 +8,9 @@ import { NativeControls } from './native-controls.js';
 import { attachHls, hlsRoute, hlsSupport } from './hls-stream.js';
 
 // HTMLMediaElement.HAVE_FUTURE_DATA: data for the current position and a little beyond;
-// HAVE_NOTHING: not even the metadata.
+// HAVE_METADATA: the duration and dimensions; HAVE_NOTHING: not even the metadata.
 const HAVE_FUTURE_DATA = 3;
+const HAVE_METADATA = 1;
 const HAVE_NOTHING = 0;
 // Why the element failed (MediaError codes), as the page reports it (`unplayable`): a network
 // failure, a file it cannot decode, or one it cannot even open (a wrong link answers so too).
@@ -23,8 +24,11 @@ export class Html5Player {
    *   onUserRate(rate), onBuffering(), onReady(), onMediaInfo({duration_ms}),
    *   onFailure(message, reason): the media cannot be played here (reason: see `unplayable`
    *   in docs/protocol.md), onTrouble(message): something went wrong, the player stays
+   * @param {object} [o]
+   * @param {HTMLVideoElement} [o.element] a <video> already in the box, loading `media` since
+   *   the page came (watch.html), to take over instead of making one
    */
-  constructor(box, media, events) {
+  constructor(box, media, events, { element = null } = {}) {
     this.events = events;
     this.guard = new EchoGuard();
     // What the viewer means by what the element reports (a click on the timeline is one seek).
@@ -37,14 +41,36 @@ export class Html5Player {
     this.listening = new AbortController(); // aborted on destroy: a player gone says nothing more
     this.stream = null; // the hls.js stream playing in the element, if any
     this.loads = 0; // counts loads, so a stream attached after the next load began is dropped
-    const video = document.createElement('video');
+    const video = element ?? document.createElement('video');
     video.controls = true;
     video.playsInline = true;
-    video.preload = 'auto';
     this.video = video;
     this.listen();
-    box.replaceChildren(video);
-    this.load(media);
+    if (element) {
+      this.adopt();
+    } else {
+      video.preload = 'auto';
+      box.replaceChildren(video);
+      this.load(media);
+    }
+  }
+
+  /**
+   * Takes over a <video> that has been loading its media since the page came: ready at once
+   * when its metadata is in, and what it reported before anyone listened is told now (once the
+   * caller has taken the player).
+   */
+  adopt() {
+    const video = this.video;
+    if (video.readyState >= HAVE_METADATA) {
+      this.loaded = Promise.resolve();
+      queueMicrotask(() => this.metadataLoaded());
+    } else {
+      this.loaded = new Promise((resolve) => {
+        video.addEventListener('loadedmetadata', () => resolve(), { once: true, signal: this.listening.signal });
+      });
+    }
+    if (video.error) queueMicrotask(() => this.failed());
   }
 
   /**
@@ -132,6 +158,19 @@ export class Html5Player {
     this.video.playbackRate = rate;
   }
 
+  /**
+   * The page is about to play from where it moves the player next: fetch ahead from there,
+   * as the element does once it plays (stage.js holds it to the metadata until then).
+   */
+  fetchAhead() { this.video.preload = 'auto'; }
+
+  /** Whether the element holds the media at `ms` already (a seek there fetches nothing). */
+  holds(ms) {
+    const b = this.video.buffered;
+    for (let i = 0; i < b.length; i++) if (b.start(i) * 1000 <= ms && ms <= b.end(i) * 1000) return true;
+    return false;
+  }
+
   /** Any rate is possible, so the default drift policy applies. */
   driftPolicy() { return {}; }
   snapRate(rate) { return rate; }
@@ -161,18 +200,24 @@ export class Html5Player {
     on('waiting', () => { if (!v.paused) e.onBuffering?.(); });
     on('playing', () => e.onReady?.());
     on('canplay', () => e.onReady?.());
-    on('loadedmetadata', () => {
-      if (Number.isFinite(v.duration)) e.onMediaInfo?.({ duration_ms: Math.round(v.duration * 1000) });
-    });
-    on('error', () => {
-      // Media that never loaded cannot be played here; one that failed later may play on from
-      // what it has (and the viewer may reload).
-      if (v.readyState === HAVE_NOTHING) {
-        e.onFailure?.('This video could not be loaded.', MEDIA_ERROR_REASONS[v.error?.code] ?? 'player_error');
-      } else {
-        e.onTrouble?.('This video stopped loading. Reload the page if it does not play on.');
-      }
-    });
+    on('loadedmetadata', () => this.metadataLoaded());
+    on('error', () => this.failed());
+  }
+
+  metadataLoaded() {
+    const v = this.video;
+    if (Number.isFinite(v.duration)) this.events.onMediaInfo?.({ duration_ms: Math.round(v.duration * 1000) });
+  }
+
+  failed() {
+    // Media that never loaded cannot be played here; one that failed later may play on from
+    // what it has (and the viewer may reload).
+    const v = this.video;
+    if (v.readyState === HAVE_NOTHING) {
+      this.events.onFailure?.('This video could not be loaded.', MEDIA_ERROR_REASONS[v.error?.code] ?? 'player_error');
+    } else {
+      this.events.onTrouble?.('This video stopped loading. Reload the page if it does not play on.');
+    }
   }
 
   destroy() {
