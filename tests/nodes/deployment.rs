@@ -218,12 +218,15 @@ impl Drop for Deployment {
         if std::thread::panicking() {
             for i in 0..self.ports.len() {
                 let output = self.output(i);
-                // The client library's lines about each failed reconnection left out.
+                // The client library's lines about each failed reconnection, and the proxy's
+                // health checks, left out.
                 let tail: Vec<&str> = output
                     .lines()
-                    .filter(|l| !l.contains("Failed to connect to node"))
+                    .filter(|l| {
+                        !l.contains("Failed to connect to node") && !l.contains("route=\"/readyz\"")
+                    })
                     .rev()
-                    .take(40)
+                    .take(80)
                     .collect();
                 eprintln!("--- node {i}, last lines:");
                 for line in tail.iter().rev() {
